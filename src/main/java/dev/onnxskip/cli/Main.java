@@ -1,0 +1,81 @@
+package dev.onnxskip.cli;
+
+import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.ToolVersion;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Entry point: subcommands are thin; the work happens in the graph, layout, rewrite and eval packages. */
+@Command(
+    name = "onnx-skip",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Skip spans of transformer encoder layers in ONNX models and measure per-label accuracy.",
+    subcommands = {CommandLine.HelpCommand.class})
+public final class Main {
+
+  /** Exit code of a failure: bad input, unusable model, runtime error. */
+  public static final int EXIT_FAILURE = 1;
+  /** Exit code of a usage error: unknown option, malformed argument. */
+  public static final int EXIT_USAGE = 2;
+
+  @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
+  boolean verbose;
+
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the tool as the command line would, returning the exit code; used by tests. */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    System.setProperty("ai.djl.offline", "true");
+    Main main = new Main();
+    CommandLine cli = new CommandLine(main);
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setExitCodeExceptionMapper(ex -> ex instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE);
+    cli.setParameterExceptionHandler((ex, a) -> {
+      err.println("onnx-skip: " + ex.getMessage());
+      err.println("Try 'onnx-skip " + ex.getCommandLine().getCommandName() + " --help' for usage.");
+      return EXIT_USAGE;
+    });
+    cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+      boolean verbose = parseResult.hasMatchedOption("--verbose") || main.verbose;
+      if (ex instanceof UsageException) {
+        err.println("onnx-skip: " + ex.getMessage());
+        return EXIT_USAGE;
+      }
+      if (verbose) {
+        ex.printStackTrace(err);
+      }
+      err.println("onnx-skip: error: " + oneLine(ex));
+      return EXIT_FAILURE;
+    });
+    return cli.execute(args);
+  }
+
+  /** The message of a failure, folded onto one line; unexpected exceptions also name their type. */
+  static String oneLine(Throwable ex) {
+    String message = ex.getMessage();
+    if (!(ex instanceof OnnxSkipException) || message == null) {
+      message = ex.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+    return message.replaceAll("\\s*\\R\\s*", " ").strip();
+  }
+
+  /** A malformed argument found after parsing (for example a span out of range): exit code 2. */
+  public static final class UsageException extends OnnxSkipException {
+    public UsageException(String message) {
+      super(message);
+    }
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"onnx-skip " + ToolVersion.get()};
+    }
+  }
+}
