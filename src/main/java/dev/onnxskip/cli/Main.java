@@ -2,6 +2,7 @@ package dev.onnxskip.cli;
 
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.ToolVersion;
+import dev.onnxskip.UsageException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Skip spans of transformer encoder layers in ONNX models and measure per-label accuracy.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {InspectCommand.class, RewriteCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
   /** Exit code of a failure: bad input, unusable model, runtime error. */
@@ -63,13 +64,6 @@ public final class Main {
       message = ex.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
     return message.replaceAll("\\s*\\R\\s*", " ").strip();
-  }
-
-  /** A malformed argument found after parsing (for example a span out of range): exit code 2. */
-  public static final class UsageException extends OnnxSkipException {
-    public UsageException(String message) {
-      super(message);
-    }
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -1,0 +1,83 @@
+package dev.onnxskip.graph;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.onnxskip.AtomicFiles;
+import dev.onnxskip.OnnxSkipException;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Loads and saves ONNX models, turning every way a file can be wrong into a one-line message. */
+public final class ModelIO {
+  private ModelIO() {}
+
+  /**
+   * Loads a model and checks that it is a usable graph whose external data, if any, is present.
+   *
+   * @throws OnnxSkipException naming the file and what is wrong with it
+   */
+  public static OnnxModel load(Path path) {
+    if (!Files.exists(path)) {
+      throw new OnnxSkipException(path + ": no such file");
+    }
+    if (Files.isDirectory(path)) {
+      throw new OnnxSkipException(path + ": is a directory, not an ONNX model file");
+    }
+    ModelProto proto;
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(path), 1 << 20)) {
+      if (Files.size(path) == 0) {
+        throw new OnnxSkipException(path + ": empty file, not an ONNX model");
+      }
+      proto = parse(in, path.toString());
+    } catch (IOException e) {
+      throw new OnnxSkipException(path + ": cannot read: " + AtomicFiles.describe(e), e);
+    }
+    OnnxModel model = new OnnxModel(proto, Optional.of(path));
+    ExternalData.check(model);
+    return model;
+  }
+
+  /** Parses model bytes held in memory; {@code label} names them in messages. */
+  public static OnnxModel parse(byte[] bytes, String label) {
+    if (bytes.length == 0) {
+      throw new OnnxSkipException(label + ": empty, not an ONNX model");
+    }
+    try {
+      return OnnxModel.of(parse(new java.io.ByteArrayInputStream(bytes), label));
+    } catch (IOException e) {
+      throw new OnnxSkipException(label + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  private static ModelProto parse(InputStream in, String label) throws IOException {
+    ModelProto proto;
+    try {
+      CodedInputStream coded = CodedInputStream.newInstance(in);
+      // Protobuf's own ceiling is 2 GB; larger models keep their weights in external data files.
+      coded.setSizeLimit(Integer.MAX_VALUE);
+      coded.setRecursionLimit(1000);
+      proto = ModelProto.parseFrom(coded);
+    } catch (InvalidProtocolBufferException e) {
+      throw new OnnxSkipException(
+          label + ": not a valid ONNX model (truncated or corrupt protobuf: " + e.getMessage() + ")", e);
+    }
+    // Random bytes sometimes parse as a protobuf of unknown fields: demand the parts a model has.
+    if (proto.getIrVersion() <= 0 || !proto.hasGraph()) {
+      throw new OnnxSkipException(label + ": not an ONNX model (no IR version or no graph)");
+    }
+    if (proto.getGraph().getNodeCount() == 0 || proto.getGraph().getOutputCount() == 0) {
+      throw new OnnxSkipException(label + ": ONNX model has an empty graph (no nodes or no outputs)");
+    }
+    return proto;
+  }
+
+  /** Writes a model atomically; {@code target} must not be the file the model was loaded from. */
+  public static void save(ModelProto proto, Path target) {
+    AtomicFiles.write(target, proto::writeTo);
+  }
+}

@@ -1,0 +1,43 @@
+package dev.onnxskip.layout;
+
+import java.util.List;
+
+/**
+ * Where the encoder blocks of a graph are.
+ *
+ * @param boundaries residual-stream tensors: element k is the input of layer k, the last element is
+ *     the output of the last layer; {@code layers() + 1} of them
+ * @param blocks one per layer
+ * @param sharedSideInputs tensors every block reads besides the stream and its own weights, such as
+ *     the extended attention mask
+ * @param strategy the detection strategy that succeeded: {@code structure}, {@code name-scopes} or
+ *     {@code manual}
+ * @param evidence what supports the result, in words, e.g. "6 attention blocks on the residual
+ *     stream; agrees with /encoder/layer.N name scopes"
+ * @param streamElemType ONNX element type of the residual stream (1 = float)
+ * @param hiddenSize width of the residual stream, or -1 when the graph does not tell
+ */
+public record EncoderLayout(
+    List<String> boundaries,
+    List<Block> blocks,
+    List<String> sharedSideInputs,
+    String strategy,
+    String evidence,
+    int streamElemType,
+    long hiddenSize) {
+
+  public EncoderLayout {
+    boundaries = List.copyOf(boundaries);
+    blocks = List.copyOf(blocks);
+    sharedSideInputs = List.copyOf(sharedSideInputs);
+  }
+
+  public int layers() {
+    return blocks.size();
+  }
+
+  /** The residual-stream tensor read by layer {@code k}; {@code k == layers()} gives the encoder output. */
+  public String boundary(int k) {
+    return boundaries.get(k);
+  }
+}

@@ -1,0 +1,84 @@
+package dev.onnxskip.rewrite;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorProto.DataLocation;
+import dev.onnxskip.AtomicFiles;
+import dev.onnxskip.graph.ExternalData;
+import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.graph.TensorTypes;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One ONNX external-data file holding every large initializer of a source model once, which all
+ * variants of a run point into. Variants then cost their graph structure only, not their weights.
+ */
+final class SharedWeights {
+
+  /** Initializers smaller than this stay inline: a reference would cost about as much. */
+  static final long MIN_EXTERNAL_BYTES = 1024;
+  /** Offsets are page-aligned so that runtimes can memory-map each tensor. */
+  private static final long ALIGNMENT = 4096;
+
+  private final String location;
+  private final Map<String, ExternalData.Ref> refs;
+
+  private SharedWeights(String location, Map<String, ExternalData.Ref> refs) {
+    this.location = location;
+    this.refs = refs;
+  }
+
+  String location() {
+    return location;
+  }
+
+  /** Writes the weights file (atomically) beside where the variants will go. */
+  static SharedWeights write(OnnxModel source, Path file) {
+    Map<String, ExternalData.Ref> refs = new LinkedHashMap<>();
+    AtomicFiles.write(file, out -> {
+      long offset = 0;
+      for (TensorProto t : source.proto().getGraph().getInitializerList()) {
+        long size = TensorTypes.byteSize(t);
+        if (size < MIN_EXTERNAL_BYTES) {
+          continue;
+        }
+        long aligned = (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+        out.write(new byte[(int) (aligned - offset)]);
+        ExternalData.writeRaw(t, source, out);
+        refs.put(t.getName(), new ExternalData.Ref(file.getFileName().toString(), aligned, size));
+        offset = aligned + size;
+      }
+    });
+    return new SharedWeights(file.getFileName().toString(), refs);
+  }
+
+  /** The variant with its large initializers replaced by references into this file. */
+  ModelProto externalize(ModelProto variant) {
+    GraphProto.Builder g = variant.getGraph().toBuilder();
+    for (int i = 0; i < g.getInitializerCount(); i++) {
+      TensorProto t = g.getInitializer(i);
+      ExternalData.Ref ref = refs.get(t.getName());
+      if (ref == null) {
+        continue;
+      }
+      g.setInitializer(i, TensorProto.newBuilder()
+          .setName(t.getName())
+          .addAllDims(t.getDimsList())
+          .setDataType(t.getDataType())
+          .setDataLocation(DataLocation.EXTERNAL)
+          .addExternalData(entry("location", ref.location()))
+          .addExternalData(entry("offset", Long.toString(ref.offset())))
+          .addExternalData(entry("length", Long.toString(ref.length())))
+          .build());
+    }
+    return variant.toBuilder().setGraph(g).build();
+  }
+
+  private static StringStringEntryProto entry(String key, String value) {
+    return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
+  }
+}

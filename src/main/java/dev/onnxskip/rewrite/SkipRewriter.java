@@ -1,0 +1,79 @@
+package dev.onnxskip.rewrite;
+
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.onnxskip.ToolVersion;
+import dev.onnxskip.graph.Graph;
+import dev.onnxskip.graph.Node;
+import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.layout.EncoderLayout;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Replaces a span of encoder blocks with the identity. Every reader of block E's output, graph
+ * outputs included, reads block S's input instead; then whatever no output needs any more is
+ * pruned, so the skipped layers' weights leave the file, and shared parts such as the attention
+ * mask go only when no remaining block uses them.
+ */
+public final class SkipRewriter {
+  private SkipRewriter() {}
+
+  /**
+   * @param sourceSha256 recorded in the variant's metadata, with the span and the tool version
+   */
+  public static OnnxModel variant(OnnxModel model, EncoderLayout layout, SkipSpan span, String sourceSha256) {
+    if (span.end() >= layout.layers()) {
+      throw new IllegalArgumentException("span " + span + " is outside the model's " + layout.layers() + " layers");
+    }
+    Graph g = model.graph();
+    String keep = layout.boundary(span.start());
+    Set<String> graphOutputs = new HashSet<>(g.outputNames());
+    // Stream tensors after the bypass point that are graph outputs (the encoder output, or every
+    // layer's hidden state in exports with output_hidden_states) must keep their names: they
+    // become Identity copies of the kept tensor, as skipping makes them equal to it.
+    for (int k = span.start() + 1; k <= span.end() + 1; k++) {
+      String skipped = layout.boundary(k);
+      if (graphOutputs.contains(skipped)) {
+        renameProducerOutput(g, skipped, skipped + "/onnx_skip_bypassed");
+        g.addNode(new Node(NodeProto.newBuilder()
+            .setOpType("Identity")
+            .setName("/onnx_skip/skip_" + span.start() + "_" + span.end() + "/Identity_" + k)
+            .addInput(keep)
+            .addOutput(skipped)
+            .build()));
+      }
+    }
+    g.redirectConsumers(layout.boundary(span.end() + 1), keep);
+    g.cleanup();
+    g.toposort();
+    return model.withGraph(g).withMetadata(
+        new Provenance(span, layout.layers(), sourceSha256, ToolVersion.get()).toMetadata());
+  }
+
+  /** Gives a tensor a new name at its producer, leaving its readers on the old name. */
+  private static void renameProducerOutput(Graph g, String tensor, String newName) {
+    List<Node> nodes = g.nodes();
+    for (int i = 0; i < nodes.size(); i++) {
+      NodeProto p = nodes.get(i).proto();
+      int at = p.getOutputList().indexOf(tensor);
+      if (at >= 0) {
+        Node renamed = new Node(p.toBuilder().setOutput(at, newName).build());
+        g.replaceNode(i, renamed);
+        return;
+      }
+    }
+  }
+
+  /** The value info that a tensor's new graph input or output should carry. */
+  static ValueInfoProto valueInfo(Graph g, String tensor) {
+    for (ValueInfoProto v : g.outputs()) {
+      if (v.getName().equals(tensor)) {
+        return v;
+      }
+    }
+    ValueInfoProto v = g.valueInfo().get(tensor);
+    return v != null ? v : ValueInfoProto.newBuilder().setName(tensor).build();
+  }
+}

@@ -1,0 +1,56 @@
+package dev.onnxskip.rewrite;
+
+import dev.onnxskip.UsageException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Parses span lists such as {@code 0-0,2-4} or {@code all} against a model's layer count. */
+public final class SkipSpans {
+  private static final Pattern SPAN = Pattern.compile("(\\d+)(?:-(\\d+))?");
+
+  private SkipSpans() {}
+
+  /**
+   * @param text "all", or comma-separated spans "S-E" (inclusive) or single layers "K"
+   * @throws UsageException for a malformed, inverted, out-of-range or duplicate span
+   */
+  public static List<SkipSpan> parse(String text, int layers) {
+    if (text.strip().equalsIgnoreCase("all")) {
+      return SkipSpan.all(layers);
+    }
+    Set<SkipSpan> spans = new LinkedHashSet<>();
+    for (String part : text.split(",", -1)) {
+      SkipSpan span = parseOne(part.strip(), layers);
+      if (!spans.add(span)) {
+        throw new UsageException("span " + span + " is listed twice");
+      }
+    }
+    return new ArrayList<>(spans);
+  }
+
+  public static SkipSpan parseOne(String text, int layers) {
+    Matcher m = SPAN.matcher(text);
+    if (!m.matches()) {
+      throw new UsageException("malformed span '" + text + "': expected START-END with layer numbers from 0, e.g. 2-3");
+    }
+    int start;
+    int end;
+    try {
+      start = Integer.parseInt(m.group(1));
+      end = m.group(2) == null ? start : Integer.parseInt(m.group(2));
+    } catch (NumberFormatException e) {
+      throw new UsageException("malformed span '" + text + "': layer number too large");
+    }
+    if (end < start) {
+      throw new UsageException("inverted span '" + text + "': the first layer must not come after the last, e.g. " + end + "-" + start);
+    }
+    if (end >= layers) {
+      throw new UsageException("span '" + text + "' is out of range: the model has " + layers + " layers, numbered 0-" + (layers - 1));
+    }
+    return new SkipSpan(start, end);
+  }
+}
