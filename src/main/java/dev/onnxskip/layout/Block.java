@@ -9,7 +9,8 @@ import java.util.List;
  * @param input the residual-stream tensor the block reads
  * @param output the residual-stream tensor the block writes; the next block's input
  * @param nodes positions, in the (topologically sorted) graph, of the nodes only this block uses
- * @param parameterCount elements of the initializers only this block uses
+ * @param parameterCount elements of the initializers only this block uses (the weights that skipping
+ *     it removes from the file)
  * @param parameterBytes bytes of those initializers
  * @param sideInputs tensors the block reads from outside itself other than its input and weights,
  *     such as the attention mask

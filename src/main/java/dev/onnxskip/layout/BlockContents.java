@@ -1,6 +1,5 @@
 package dev.onnxskip.layout;
 
-import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.onnxskip.graph.Graph;
 import dev.onnxskip.graph.Node;
@@ -78,12 +77,6 @@ final class BlockContents {
             }
           } else if (!produced.contains(in) && !in.equals(boundaries.get(k))) {
             sideInputs.add(in);
-          }
-        }
-        for (AttributeProto a : n.proto().getAttributeList()) {
-          if (n.opType().equals("Constant") && a.hasT()) {
-            params += TensorTypes.elementCount(a.getT());
-            bytes += TensorTypes.byteSize(a.getT());
           }
         }
       }
