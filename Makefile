@@ -3,7 +3,7 @@ MVN ?= mvn -B -q
 JAR := bin/onnx-skip.jar
 MODEL_FILES := models/minilm-l6/model.onnx models/minilm-l6/tokenizer.json models/minilm-l6-q/model.onnx
 
-.PHONY: build build-gpu models data test test-tools clean
+.PHONY: build build-gpu models data test test-tools bench clean
 
 build: $(JAR)
 
@@ -36,6 +36,12 @@ test: models test-tools
 
 test-tools:
 	node --test tools/make-splits.test.mjs
+
+# Measurements, printed side by side; never part of make test.
+bench: models
+	$(MVN) -DskipTests test-compile
+	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.RewriteBench \
+	  -Dexec.cleanupDaemonThreads=false
 
 clean:
 	rm -rf target $(JAR) out
