@@ -12,7 +12,6 @@ import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -77,6 +76,11 @@ final class GraphBuilder {
     }
     graph.addNode(NodeProto.newBuilder().setName(name).setOpType(opType).setDomain(domain)
         .addAllInput(inputs).addAllOutput(outputs).addAllAttribute(Arrays.asList(attributes)));
+  }
+
+  /** {@code prefix_0}, {@code prefix_1}, ...: how ONNX Runtime's optimizer names the nodes it creates. */
+  String nextIndexedName(String prefix) {
+    return prefix + "_" + (opCounts.merge("#" + prefix, 1, Integer::sum) - 1);
   }
 
   private String nextNodeName(String scope, String opType) {
@@ -244,9 +248,5 @@ final class GraphBuilder {
       model.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(MS_DOMAIN).setVersion(1));
     }
     return model.build();
-  }
-
-  static List<String> inputs(String... names) {
-    return new ArrayList<>(Arrays.asList(names));
   }
 }
