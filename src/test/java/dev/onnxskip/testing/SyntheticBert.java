@@ -20,7 +20,13 @@ import java.util.Random;
  * {@code onnx::MatMul_N} weight plus an Add whose first operand is the PyTorch-named bias, scalars as Constant
  * nodes, reshape shapes computed at run time through Shape/Gather/Unsqueeze/Concat, the extended attention
  * mask computed once from {@code attention_mask} and added in every layer, exact (Erf) GELU, and the last
- * layer writing {@code last_hidden_state} directly. Weights are random but deterministic from the seed.
+ * layer writing {@code last_hidden_state} directly. A six-layer ENCODER/DECOMPOSED build is, node for node
+ * and name for name, the graph of the real all-MiniLM-L6-v2 export (only the sizes and weight values
+ * differ; SyntheticBertTest pins this). Weights are random but deterministic from the seed, and do not
+ * depend on naming, layer-norm form or head, so a spec's namings all compute the same function.
+ *
+ * <p>{@link #fused} writes the same model as ONNX Runtime's transformer optimizer leaves it (com.microsoft
+ * EmbedLayerNormalization, Attention, SkipLayerNormalization, BiasGelu).
  *
  * <p>Every build comes with its ground truth: the names of the residual-stream tensors between layers
  * ({@link Built#boundaries()}), which encoder-block detection tests compare against.
