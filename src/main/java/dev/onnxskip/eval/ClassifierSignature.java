@@ -1,0 +1,92 @@
+package dev.onnxskip.eval;
+
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.UsageException;
+import dev.onnxskip.graph.Graph;
+import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.graph.TensorTypes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * What a classifier graph asks for and gives: the token inputs it declares (some models have no
+ * {@code token_type_ids}; some take int32) and the output holding logits of shape [batch, labels].
+ *
+ * @param inputs the declared run-time inputs, in graph order, with the role each one plays
+ * @param logitsOutput name of the logits output
+ * @param logitsWidth the number of logits, or -1 when the graph leaves that dimension symbolic
+ */
+public record ClassifierSignature(List<TokenInput> inputs, String logitsOutput, long logitsWidth) {
+
+  /** The token-level tensors a tokenizer produces. */
+  public enum Role { INPUT_IDS, ATTENTION_MASK, TOKEN_TYPE_IDS }
+
+  /** One graph input: its name, its role, and whether it wants int32 instead of int64. */
+  public record TokenInput(String name, Role role, boolean int32) {}
+
+  /**
+   * @param logitsName the output the user named, or empty for {@code logits} or else the only 2-D
+   *     float output
+   */
+  public static ClassifierSignature of(OnnxModel model, Optional<String> logitsName) {
+    Graph g = model.graph();
+    List<TokenInput> inputs = new ArrayList<>();
+    for (ValueInfoProto v : g.runtimeInputs()) {
+      int type = v.getType().getTensorType().getElemType();
+      boolean int32 = type == DataType.INT32_VALUE;
+      if (!int32 && type != DataType.INT64_VALUE) {
+        throw new OnnxSkipException(model.describe() + ": input '" + v.getName() + "' is " + TensorTypes.describe(v)
+            + "; a text classifier takes int64 or int32 token tensors");
+      }
+      inputs.add(new TokenInput(v.getName(), role(model, v.getName()), int32));
+    }
+    if (inputs.stream().noneMatch(i -> i.role() == Role.INPUT_IDS)) {
+      throw new OnnxSkipException(model.describe() + ": no input takes token ids (expected one named like input_ids)");
+    }
+    ValueInfoProto logits = pickLogits(model, g, logitsName);
+    List<String> dims = TensorTypes.dims(logits);
+    long width = dims.size() == 2 && dims.get(1).matches("\\d+") ? Long.parseLong(dims.get(1)) : -1;
+    return new ClassifierSignature(List.copyOf(inputs), logits.getName(), width);
+  }
+
+  private static Role role(OnnxModel model, String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    if (n.contains("mask")) {
+      return Role.ATTENTION_MASK;
+    }
+    if (n.contains("type") || n.contains("segment")) {
+      return Role.TOKEN_TYPE_IDS;
+    }
+    if (n.contains("ids") || n.contains("input")) {
+      return Role.INPUT_IDS;
+    }
+    throw new OnnxSkipException(model.describe() + ": cannot tell what input '" + name
+        + "' takes; expected input_ids, attention_mask or token_type_ids");
+  }
+
+  private static ValueInfoProto pickLogits(OnnxModel model, Graph g, Optional<String> requested) {
+    List<ValueInfoProto> outputs = g.outputs();
+    if (requested.isPresent()) {
+      return outputs.stream().filter(o -> o.getName().equals(requested.get())).findFirst()
+          .orElseThrow(() -> new UsageException("--logits-output: the model has no output '" + requested.get()
+              + "'; its outputs are " + g.outputNames()));
+    }
+    Optional<ValueInfoProto> named = outputs.stream().filter(o -> o.getName().equals("logits")).findFirst();
+    if (named.isPresent()) {
+      return named.get();
+    }
+    List<ValueInfoProto> twoD = outputs.stream()
+        .filter(o -> o.getType().getTensorType().getElemType() == DataType.FLOAT_VALUE && TensorTypes.dims(o).size() == 2)
+        .toList();
+    if (twoD.size() == 1) {
+      return twoD.get(0);
+    }
+    throw new OnnxSkipException(model.describe() + ": no logits output: expected an output named 'logits' or exactly one 2-D float output, found "
+        + outputs.stream().map(o -> o.getName() + " " + TensorTypes.describe(o)).toList()
+        + (twoD.isEmpty() ? " (is this an encoder without a classifier head? 'onnx-skip probe' trains one)" : "; pick one with --logits-output"));
+  }
+}

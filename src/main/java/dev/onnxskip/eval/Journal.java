@@ -1,0 +1,236 @@
+package dev.onnxskip.eval;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.onnxskip.AtomicFiles;
+import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.UsageException;
+import dev.onnxskip.rewrite.SkipSpan;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The record of an evaluation run in its output folder, so that no finished variant is lost: one
+ * JSON line per finished variant, appended and forced to disk as soon as it is done. A run killed
+ * at any point resumes from it; a line cut short by the kill is dropped. The first line holds the
+ * run key (a hash of model, data and settings), and a run with another key may not resume it.
+ *
+ * <p>The journal also holds the folder's lock for as long as it is open, so two runs cannot
+ * interleave their writes.
+ */
+public final class Journal implements AutoCloseable {
+
+  public static final String FILE = "journal.jsonl";
+  public static final String LOCK = ".onnx-skip.lock";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One finished variant: its span (empty for the baseline), predicted labels and logits. */
+  public record Entry(Optional<SkipSpan> span, int[] predictions, float[][] logits) {}
+
+  private final Path file;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+  private final FileChannel channel;
+  private final Map<Optional<SkipSpan>, Entry> done;
+
+  private Journal(Path file, FileChannel lockChannel, FileLock lock, FileChannel channel, Map<Optional<SkipSpan>, Entry> done) {
+    this.file = file;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+    this.channel = channel;
+    this.done = done;
+  }
+
+  /**
+   * Opens the journal of an output folder, taking its lock.
+   *
+   * @param runKey identifies model, data and settings; a journal with another key is not resumed
+   * @param resume continue an earlier journal; without it, an existing journal is refused
+   * @param force start over, discarding an earlier journal
+   */
+  public static Journal open(Path dir, String runKey, boolean resume, boolean force) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new OnnxSkipException("cannot create output folder " + dir + ": " + AtomicFiles.describe(e), e);
+    }
+    if (!Files.isWritable(dir)) {
+      throw new OnnxSkipException("output folder " + dir + " is not writable");
+    }
+    FileChannel lockChannel = null;
+    try {
+      lockChannel = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock;
+      try {
+        lock = lockChannel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        throw new OnnxSkipException("output folder " + dir + " is in use by another onnx-skip run (lock " + dir.resolve(LOCK) + ")");
+      }
+      Path file = dir.resolve(FILE);
+      Map<Optional<SkipSpan>, Entry> done = new LinkedHashMap<>();
+      if (Files.exists(file) && Files.size(file) > 0 && !force) {
+        if (!resume) {
+          throw new UsageException("output folder " + dir + " holds an earlier run (" + FILE
+              + "); use --resume to continue it or --force to start over");
+        }
+        long goodLength = readInto(file, runKey, done);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+          ch.truncate(goodLength);
+        }
+      } else {
+        AtomicFiles.writeString(file, header(runKey) + "\n");
+      }
+      FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      return new Journal(file, lockChannel, lock, channel, done);
+    } catch (IOException e) {
+      closeQuietly(lockChannel);
+      throw new OnnxSkipException("cannot open the journal in " + dir + ": " + AtomicFiles.describe(e), e);
+    } catch (RuntimeException e) {
+      closeQuietly(lockChannel);
+      throw e;
+    }
+  }
+
+  /** Finished variants from an earlier run, keyed by span (empty for the baseline). */
+  public Map<Optional<SkipSpan>, Entry> done() {
+    return Map.copyOf(done);
+  }
+
+  public void append(Entry entry) {
+    ObjectNode line = JSON.createObjectNode();
+    if (entry.span().isPresent()) {
+      line.putArray("span").add(entry.span().get().start()).add(entry.span().get().end());
+    } else {
+      line.putNull("span");
+    }
+    ArrayNode preds = line.putArray("predictions");
+    for (int p : entry.predictions()) {
+      preds.add(p);
+    }
+    ArrayNode logits = line.putArray("logits");
+    for (float[] row : entry.logits()) {
+      ArrayNode r = logits.addArray();
+      for (float f : row) {
+        r.add(f);
+      }
+    }
+    try {
+      ByteBuffer bytes = ByteBuffer.wrap((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
+      while (bytes.hasRemaining()) {
+        channel.write(bytes);
+      }
+      // A finished variant must survive a kill or power loss right after this returns.
+      channel.force(false);
+      done.put(entry.span(), entry);
+    } catch (IOException e) {
+      throw new OnnxSkipException("cannot append to " + file + ": " + AtomicFiles.describe(e), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(channel);
+    try {
+      lock.release();
+    } catch (IOException ignored) {
+      // Closing the channel below releases the lock too.
+    }
+    closeQuietly(lockChannel);
+  }
+
+  private static String header(String runKey) {
+    ObjectNode h = JSON.createObjectNode();
+    h.put("journal", "onnx-skip eval");
+    h.put("run_key", runKey);
+    return h.toString();
+  }
+
+  /** Reads finished entries; returns the length of the well-formed prefix of the file. */
+  private static long readInto(Path file, String runKey, Map<Optional<SkipSpan>, Entry> done) throws IOException {
+    byte[] all = Files.readAllBytes(file);
+    int start = 0;
+    long good = 0;
+    boolean first = true;
+    for (int i = 0; i < all.length; i++) {
+      if (all[i] != '\n') {
+        continue;
+      }
+      String line = new String(all, start, i - start, StandardCharsets.UTF_8);
+      start = i + 1;
+      JsonNode node;
+      try {
+        node = JSON.readTree(line);
+      } catch (JsonProcessingException e) {
+        break;
+      }
+      if (first) {
+        String key = node.path("run_key").asText();
+        if (!key.equals(runKey)) {
+          throw new UsageException("cannot resume: " + file + " was written for another model, data set or settings (run key "
+              + abbreviate(key) + ", now " + abbreviate(runKey) + "); use --force to start over");
+        }
+        first = false;
+      } else {
+        Entry e = parseEntry(node);
+        done.put(e.span(), e);
+      }
+      good = start;
+    }
+    if (first) {
+      throw new UsageException("cannot resume: " + file + " has no valid header; use --force to start over");
+    }
+    return good;
+  }
+
+  private static Entry parseEntry(JsonNode node) {
+    JsonNode s = node.get("span");
+    Optional<SkipSpan> span = s == null || s.isNull() ? Optional.empty() : Optional.of(new SkipSpan(s.get(0).asInt(), s.get(1).asInt()));
+    JsonNode p = node.get("predictions");
+    int[] preds = new int[p.size()];
+    for (int i = 0; i < preds.length; i++) {
+      preds[i] = p.get(i).asInt();
+    }
+    JsonNode l = node.get("logits");
+    float[][] logits = new float[l.size()][];
+    for (int i = 0; i < logits.length; i++) {
+      logits[i] = new float[l.get(i).size()];
+      for (int j = 0; j < logits[i].length; j++) {
+        logits[i][j] = l.get(i).get(j).floatValue();
+      }
+    }
+    return new Entry(span, preds, logits);
+  }
+
+  private static String abbreviate(String key) {
+    return key.length() > 12 ? key.substring(0, 12) : key;
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (Exception ignored) {
+        // Nothing more to do for a handle we are giving up.
+      }
+    }
+  }
+
+}

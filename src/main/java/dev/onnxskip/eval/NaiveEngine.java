@@ -1,0 +1,57 @@
+package dev.onnxskip.eval;
+
+import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.layout.EncoderLayout;
+import dev.onnxskip.rewrite.SkipRewriter;
+import dev.onnxskip.rewrite.SkipSpan;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The straightforward engine: one full forward pass per variant, each variant its own rewritten
+ * model in its own session. It recomputes shared prefixes, so it is kept for checking the fast
+ * engine, not for speed.
+ */
+public final class NaiveEngine implements EvalEngine {
+  private final OnnxModel model;
+  private final EncoderLayout layout;
+  private final ClassifierSignature signature;
+  private final Runtime runtime;
+  private final BatchSource batches;
+  private final String sourceSha256;
+
+  public NaiveEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, Runtime runtime,
+      BatchSource batches, String sourceSha256) {
+    this.model = model;
+    this.layout = layout;
+    this.signature = signature;
+    this.runtime = runtime;
+    this.batches = batches;
+    this.sourceSha256 = sourceSha256;
+  }
+
+  @Override
+  public String name() {
+    return "naive";
+  }
+
+  @Override
+  public void run(List<Optional<SkipSpan>> todo, Sink sink, Progress progress) {
+    for (Optional<SkipSpan> span : todo) {
+      OnnxModel variant = span.map(s -> SkipRewriter.variant(model, layout, s, sourceSha256)).orElse(model);
+      String label = span.map(s -> "variant skipping layers " + s).orElse("the baseline model");
+      float[][] logits = new float[batches.exampleCount()][];
+      try (VariantSession session = VariantSession.open(variant, signature, runtime, label)) {
+        for (int b = 0; b < batches.batchCount(); b++) {
+          TokenBatch batch = batches.batch(b);
+          float[][] out = session.logits(batch);
+          for (int r = 0; r < batch.size(); r++) {
+            logits[batch.rows()[r]] = out[r];
+          }
+          progress.examples(batch.size());
+        }
+      }
+      sink.done(span, logits);
+    }
+  }
+}

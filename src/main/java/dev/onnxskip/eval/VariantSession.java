@@ -1,0 +1,92 @@
+package dev.onnxskip.eval;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.graph.ExternalData;
+import dev.onnxskip.graph.OnnxModel;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One ONNX Runtime session of a classifier variant, built from the model bytes in memory (no
+ * files), fed only the inputs the model declares. Close it as soon as its variant is done: a
+ * session holds a copy of the weights.
+ */
+public final class VariantSession implements AutoCloseable {
+  private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
+
+  private final OrtSession session;
+  private final ClassifierSignature signature;
+  private final String label;
+
+  private VariantSession(OrtSession session, ClassifierSignature signature, String label) {
+    this.session = session;
+    this.signature = signature;
+    this.label = label;
+  }
+
+  public static VariantSession open(OnnxModel model, ClassifierSignature signature, Runtime runtime, String label) {
+    byte[] bytes = ExternalData.inline(model).proto().toByteArray();
+    try (OrtSession.SessionOptions opts = runtime.sessionOptions()) {
+      return new VariantSession(ENV.createSession(bytes, opts), signature, label);
+    } catch (OrtException e) {
+      throw new OnnxSkipException("ONNX Runtime cannot load " + label + ": " + firstLine(e.getMessage()), e);
+    }
+  }
+
+  /** Logits of every example of a batch, row by row in batch order. */
+  public float[][] logits(TokenBatch batch) {
+    Map<String, OnnxTensor> feeds = new HashMap<>();
+    long[] shape = {batch.size(), batch.seqLen()};
+    try {
+      for (ClassifierSignature.TokenInput in : signature.inputs()) {
+        long[] values = batch.tensor(in.role());
+        feeds.put(in.name(), in.int32()
+            ? OnnxTensor.createTensor(ENV, IntBuffer.wrap(toInts(values)), shape)
+            : OnnxTensor.createTensor(ENV, LongBuffer.wrap(values), shape));
+      }
+      try (OrtSession.Result result = session.run(feeds, java.util.Set.of(signature.logitsOutput()))) {
+        OnnxValue v = result.get(0);
+        float[][] logits = (float[][]) v.getValue();
+        if (logits.length != batch.size()) {
+          throw new OnnxSkipException(label + ": output '" + signature.logitsOutput() + "' has " + logits.length
+              + " rows for a batch of " + batch.size() + "; expected logits of shape [batch, labels]");
+        }
+        return logits;
+      }
+    } catch (OrtException e) {
+      throw new OnnxSkipException("ONNX Runtime failed running " + label + ": " + firstLine(e.getMessage()), e);
+    } catch (ClassCastException e) {
+      throw new OnnxSkipException(label + ": output '" + signature.logitsOutput() + "' is not a 2-D float tensor [batch, labels]");
+    } finally {
+      feeds.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  private static int[] toInts(long[] values) {
+    int[] ints = new int[values.length];
+    for (int i = 0; i < values.length; i++) {
+      ints[i] = Math.toIntExact(values[i]);
+    }
+    return ints;
+  }
+
+  static String firstLine(String s) {
+    return s == null ? "" : s.lines().findFirst().orElse("").strip();
+  }
+
+  @Override
+  public void close() {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      throw new OnnxSkipException("ONNX Runtime failed closing " + label + ": " + firstLine(e.getMessage()), e);
+    }
+  }
+}
