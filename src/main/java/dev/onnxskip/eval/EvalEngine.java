@@ -5,15 +5,22 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Computes the logits of the baseline and of skip variants over a data set. Engines report each
- * variant as soon as it is complete, so the caller can journal it before the next one starts.
+ * Computes the logits of the baseline and of skip variants over a data set. Engines report work
+ * as soon as a piece is complete (a variant, or a batch of variants), so the caller can journal it
+ * before the next one starts.
  */
 public interface EvalEngine {
 
-  /** Receives a finished variant: its span (empty for the baseline) and logits in dataset order. */
+  /**
+   * Receives finished work: logits of the examples at dataset positions {@code rows} under the
+   * variant {@code span} (empty for the baseline).
+   */
   @FunctionalInterface
   interface Sink {
-    void done(Optional<SkipSpan> span, float[][] logits);
+    void done(Optional<SkipSpan> span, int[] rows, float[][] logits);
+
+    /** The work reported since the last flush is a consistent unit (e.g. one batch of every variant). */
+    default void flush() {}
   }
 
   /** Told how many examples have passed through a model, for progress and throughput. */
@@ -25,5 +32,9 @@ public interface EvalEngine {
   /** A short name for results and messages, e.g. "naive". */
   String name();
 
-  void run(List<Optional<SkipSpan>> todo, Sink sink, Progress progress);
+  /**
+   * Evaluates the variants in {@code todo} over every batch not in {@code skipBatches} (batches
+   * an earlier, interrupted run already finished for all of them).
+   */
+  void run(List<Optional<SkipSpan>> todo, java.util.Set<Integer> skipBatches, Sink sink, Progress progress);
 }

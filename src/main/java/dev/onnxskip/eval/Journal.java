@@ -18,14 +18,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
- * The record of an evaluation run in its output folder, so that no finished variant is lost: one
- * JSON line per finished variant, appended and forced to disk as soon as it is done. A run killed
+ * The record of an evaluation run in its output folder, so that no finished work is lost: one
+ * JSON line per finished piece (a whole variant, or one batch of a variant), appended and forced
+ * to disk as soon as it is done. A run killed
  * at any point resumes from it; a line cut short by the kill is dropped. The first line holds the
  * run key (a hash of model, data and settings), and a run with another key may not resume it.
  *
@@ -39,16 +39,16 @@ public final class Journal implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** One finished variant: its span (empty for the baseline), predicted labels and logits. */
-  public record Entry(Optional<SkipSpan> span, int[] predictions, float[][] logits) {}
+  /** Logits of some examples under one variant: its span (empty for the baseline) and dataset rows. */
+  public record Entry(Optional<SkipSpan> span, int[] rows, float[][] logits) {}
 
   private final Path file;
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final FileChannel channel;
-  private final Map<Optional<SkipSpan>, Entry> done;
+  private final List<Entry> done;
 
-  private Journal(Path file, FileChannel lockChannel, FileLock lock, FileChannel channel, Map<Optional<SkipSpan>, Entry> done) {
+  private Journal(Path file, FileChannel lockChannel, FileLock lock, FileChannel channel, List<Entry> done) {
     this.file = file;
     this.lockChannel = lockChannel;
     this.lock = lock;
@@ -85,7 +85,7 @@ public final class Journal implements AutoCloseable {
         throw new OnnxSkipException("output folder " + dir + " is in use by another onnx-skip run (lock " + dir.resolve(LOCK) + ")");
       }
       Path file = dir.resolve(FILE);
-      Map<Optional<SkipSpan>, Entry> done = new LinkedHashMap<>();
+      List<Entry> done = new ArrayList<>();
       if (Files.exists(file) && Files.size(file) > 0 && !force) {
         if (!resume) {
           throw new UsageException("output folder " + dir + " holds an earlier run (" + FILE
@@ -109,21 +109,40 @@ public final class Journal implements AutoCloseable {
     }
   }
 
-  /** Finished variants from an earlier run, keyed by span (empty for the baseline). */
-  public Map<Optional<SkipSpan>, Entry> done() {
-    return Map.copyOf(done);
+  /** Work finished by an earlier run, in the order it was done. */
+  public List<Entry> done() {
+    return List.copyOf(done);
   }
 
-  public void append(Entry entry) {
+  /** Appends finished work and forces it to disk before returning. */
+  public void append(List<Entry> entries) {
+    StringBuilder text = new StringBuilder();
+    for (Entry entry : entries) {
+      text.append(line(entry)).append('\n');
+    }
+    try {
+      ByteBuffer bytes = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
+      while (bytes.hasRemaining()) {
+        channel.write(bytes);
+      }
+      // Finished work must survive a kill or power loss right after this returns.
+      channel.force(false);
+      done.addAll(entries);
+    } catch (IOException e) {
+      throw new OnnxSkipException("cannot append to " + file + ": " + AtomicFiles.describe(e), e);
+    }
+  }
+
+  private static String line(Entry entry) {
     ObjectNode line = JSON.createObjectNode();
     if (entry.span().isPresent()) {
       line.putArray("span").add(entry.span().get().start()).add(entry.span().get().end());
     } else {
       line.putNull("span");
     }
-    ArrayNode preds = line.putArray("predictions");
-    for (int p : entry.predictions()) {
-      preds.add(p);
+    ArrayNode rows = line.putArray("rows");
+    for (int r : entry.rows()) {
+      rows.add(r);
     }
     ArrayNode logits = line.putArray("logits");
     for (float[] row : entry.logits()) {
@@ -132,17 +151,7 @@ public final class Journal implements AutoCloseable {
         r.add(f);
       }
     }
-    try {
-      ByteBuffer bytes = ByteBuffer.wrap((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
-      while (bytes.hasRemaining()) {
-        channel.write(bytes);
-      }
-      // A finished variant must survive a kill or power loss right after this returns.
-      channel.force(false);
-      done.put(entry.span(), entry);
-    } catch (IOException e) {
-      throw new OnnxSkipException("cannot append to " + file + ": " + AtomicFiles.describe(e), e);
-    }
+    return line.toString();
   }
 
   @Override
@@ -164,7 +173,7 @@ public final class Journal implements AutoCloseable {
   }
 
   /** Reads finished entries; returns the length of the well-formed prefix of the file. */
-  private static long readInto(Path file, String runKey, Map<Optional<SkipSpan>, Entry> done) throws IOException {
+  private static long readInto(Path file, String runKey, List<Entry> done) throws IOException {
     byte[] all = Files.readAllBytes(file);
     int start = 0;
     long good = 0;
@@ -189,8 +198,7 @@ public final class Journal implements AutoCloseable {
         }
         first = false;
       } else {
-        Entry e = parseEntry(node);
-        done.put(e.span(), e);
+        done.add(parseEntry(node));
       }
       good = start;
     }
@@ -203,10 +211,10 @@ public final class Journal implements AutoCloseable {
   private static Entry parseEntry(JsonNode node) {
     JsonNode s = node.get("span");
     Optional<SkipSpan> span = s == null || s.isNull() ? Optional.empty() : Optional.of(new SkipSpan(s.get(0).asInt(), s.get(1).asInt()));
-    JsonNode p = node.get("predictions");
-    int[] preds = new int[p.size()];
-    for (int i = 0; i < preds.length; i++) {
-      preds[i] = p.get(i).asInt();
+    JsonNode r = node.get("rows");
+    int[] rows = new int[r.size()];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = r.get(i).asInt();
     }
     JsonNode l = node.get("logits");
     float[][] logits = new float[l.size()][];
@@ -216,7 +224,7 @@ public final class Journal implements AutoCloseable {
         logits[i][j] = l.get(i).get(j).floatValue();
       }
     }
-    return new Entry(span, preds, logits);
+    return new Entry(span, rows, logits);
   }
 
   private static String abbreviate(String key) {

@@ -4,7 +4,9 @@ import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.rewrite.SkipRewriter;
 import dev.onnxskip.rewrite.SkipSpan;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 
 /**
@@ -36,22 +38,26 @@ public final class NaiveEngine implements EvalEngine {
   }
 
   @Override
-  public void run(List<Optional<SkipSpan>> todo, Sink sink, Progress progress) {
+  public void run(List<Optional<SkipSpan>> todo, Set<Integer> skipBatches, Sink sink, Progress progress) {
     for (Optional<SkipSpan> span : todo) {
       OnnxModel variant = span.map(s -> SkipRewriter.variant(model, layout, s, sourceSha256)).orElse(model);
       String label = span.map(s -> "variant skipping layers " + s).orElse("the baseline model");
-      float[][] logits = new float[batches.exampleCount()][];
+      List<int[]> rows = new ArrayList<>();
+      List<float[]> logits = new ArrayList<>();
       try (VariantSession session = VariantSession.open(variant, signature, runtime, label)) {
         for (int b = 0; b < batches.batchCount(); b++) {
-          TokenBatch batch = batches.batch(b);
-          float[][] out = session.logits(batch);
-          for (int r = 0; r < batch.size(); r++) {
-            logits[batch.rows()[r]] = out[r];
+          if (skipBatches.contains(b)) {
+            continue;
           }
+          TokenBatch batch = batches.batch(b);
+          rows.add(batch.rows());
+          logits.addAll(List.of(session.logits(batch)));
           progress.examples(batch.size());
         }
       }
-      sink.done(span, logits);
+      // One journal entry per variant: the naive engine's unit of work is a whole session.
+      sink.done(span, rows.stream().flatMapToInt(java.util.Arrays::stream).toArray(), logits.toArray(new float[0][]));
+      sink.flush();
     }
   }
 }
