@@ -48,7 +48,8 @@ final class HeatmapFigure {
   private static final Color MUTED = new Color(0x5C5C5C);
   private static final Color MISSING = new Color(0xE3E3E3);
   private static final Color BOX_EDGE = new Color(0x9A9A9A);
-  private static final String SEPARATOR = "  \u00b7  ";
+  /** En spaces around a middle dot: ordinary double spaces would collapse to one in SVG. */
+  private static final String SEPARATOR = "\u2002\u00b7\u2002";
 
   private static final double MARGIN = 24;
   /** The side a grid aims at; the cell size follows from the number of layers. */

@@ -49,12 +49,13 @@ public record RunResults(
       throw new IllegalArgumentException("the first variant must be the baseline (span null)");
     }
     SkipSpan previous = null;
-    for (VariantResult v : variants) {
+    for (int i = 0; i < variants.size(); i++) {
+      VariantResult v = variants.get(i);
       if (!v.metrics().labels().equals(labels)) {
         throw new IllegalArgumentException("variant " + v.name() + " is scored on labels "
             + v.metrics().labels() + ", not " + labels);
       }
-      if (v == variants.get(0)) {
+      if (i == 0) {
         continue;
       }
       if (v.isBaseline()) {

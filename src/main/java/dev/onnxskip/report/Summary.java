@@ -42,9 +42,9 @@ public final class Summary {
       } else if (b.support() == 0) {
         md.append("\nNo examples of this label: spans not ranked.\n");
       } else {
-        md.append("\nMost harmful spans (largest drop):\n\n");
+        md.append("\nMost harmful spans (lowest accuracy on this label):\n\n");
         table(md, mostHarmful(results, i, top), i, b.accuracy());
-        md.append("\nMost harmless spans (smallest drop; longer spans first on ties):\n\n");
+        md.append("\nMost harmless spans (highest accuracy on this label; longer spans first on ties):\n\n");
         table(md, mostHarmless(results, i, top), i, b.accuracy());
       }
     }
