@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.DoubleFunction;
 import org.jfree.svg.SVGGraphics2D;
+import org.jfree.svg.ViewBox;
 
 /**
  * A figure of one or more triangular span grids on one colour scale, laid out once and drawn by one
@@ -29,6 +30,12 @@ import org.jfree.svg.SVGGraphics2D;
  * right of the grid). Sizes are in layout units; PNGs are drawn at {@link #PNG_SCALE} pixels per unit.
  */
 final class HeatmapFigure {
+  static {
+    // Drawing needs no display; a server without one must not try to reach it.
+    if (System.getProperty("java.awt.headless") == null) {
+      System.setProperty("java.awt.headless", "true");
+    }
+  }
 
   /**
    * One grid.
@@ -278,7 +285,9 @@ final class HeatmapFigure {
     // The default prefix holds a clock reading; a fixed one keeps the same figure the same bytes.
     g.setDefsKeyPrefix("onnx-skip-");
     draw(g);
-    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + g.getSVGElement() + "\n";
+    // A view box lets the picture scale with the width a page gives it instead of being cropped.
+    String element = g.getSVGElement(null, true, new ViewBox(0, 0, width, height), null, null);
+    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + element + "\n";
   }
 
   /** The one drawing routine behind both formats. */

@@ -29,13 +29,6 @@ import javax.imageio.ImageIO;
  * {@code _}; labels that would then share a file name get {@code -2}, {@code -3}, ... appended.
  */
 public final class Heatmaps {
-  static {
-    // Drawing needs no display; without this a server without X would fail to create fonts.
-    if (System.getProperty("java.awt.headless") == null) {
-      System.setProperty("java.awt.headless", "true");
-    }
-  }
-
   private static final int MAX_CONFIG_TEXT = 48;
 
   private Heatmaps() {}
