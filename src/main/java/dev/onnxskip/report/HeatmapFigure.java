@@ -63,6 +63,7 @@ final class HeatmapFigure {
   private static final double GRID_TARGET = 432;
   private static final double MAX_CELL = 56;
   private static final double MIN_CELL = 16;
+  private static final double MIN_GRID = 150;
   /** Below this cell size values are left out: they would be too small to read. */
   private static final double MIN_CELL_WITH_VALUES = 24;
   private static final double MIN_VALUE_FONT = 7.5;
@@ -129,7 +130,8 @@ final class HeatmapFigure {
     this.cellText = cellText;
     this.baselineOnScale = baselineOnScale;
 
-    cell = Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor(GRID_TARGET / layers)));
+    // Few layers get large cells, but the grid never gets shorter than its axis titles are long.
+    cell = Math.max(Math.ceil(MIN_GRID / layers), Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor(GRID_TARGET / layers))));
     gap = cell >= 24 ? 2 : 1;
     grid = layers * cell;
     tickFont = new Font(FAMILY, Font.PLAIN, 1).deriveFont((float) Math.max(9, Math.min(12, cell * 0.42)));
@@ -203,7 +205,7 @@ final class HeatmapFigure {
     }
     float size = (float) Math.min(15, cell * 0.36);
     Font font = new Font(FAMILY, Font.PLAIN, 1).deriveFont(size);
-    while (size >= MIN_VALUE_FONT && widestValue(font) > cell - gap - 4) {
+    while (size >= MIN_VALUE_FONT && widestValue(font) > cell - gap - 6) {
       size -= 0.5f;
       font = font.deriveFont(size);
     }

@@ -121,8 +121,12 @@ public final class Heatmaps {
       }
     }
     parts.add(results.baseline().metrics().total() + " examples");
-    parts.add(results.layers() + " layers");
+    parts.add(results.layers() + (results.layers() == 1 ? " layer" : " layers"));
     parts.add("cell: layers first\u2013last replaced by the identity");
+    int layers = results.layers();
+    if (results.spans().size() < layers * (layers + 1) / 2) {
+      parts.add("grey: span not evaluated");
+    }
     return parts;
   }
 

@@ -17,7 +17,8 @@ import java.util.TreeMap;
  * Everything one {@code eval} run produced, as written to and read from {@code results.json}.
  *
  * <p>{@code config} and {@code provenance} hold plain JSON-like values (strings, numbers, booleans,
- * null, lists and maps of them). They are copied on construction; a map whose order is not defined
+ * null, lists and maps of them); any other value is stored as its {@code toString()}. They are copied
+ * on construction; a map whose order is not defined
  * by the caller (anything but a {@link LinkedHashMap} or {@link SortedMap}, e.g. {@code Map.of},
  * whose order changes from one JVM to the next) is put in key order, so that the same run always
  * writes the same bytes.
@@ -102,6 +103,10 @@ public record RunResults(
       list.forEach(item -> copy.add(canonical(item)));
       return Collections.unmodifiableList(copy);
     }
-    return value;
+    if (value == null || value instanceof String || value instanceof Number || value instanceof Boolean) {
+      return value;
+    }
+    // Anything else (a Path, an enum) is kept as its text, which is how it reads back from JSON.
+    return value.toString();
   }
 }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
@@ -28,11 +29,17 @@ class HeatmapsTest {
   private static final int NEG = 0;
   private static final int POS = 1;
 
-  @TempDir Path dir;
+  /** The figures of the hand-made run, written once: drawing is the slow part of these tests. */
+  @TempDir static Path dir;
+  private static List<Path> files;
+
+  @BeforeAll
+  static void writeFigures() {
+    files = Heatmaps.write(HandRun.results(), dir);
+  }
 
   @Test
   void writesEveryFigureAsPngAndSvg() throws Exception {
-    List<Path> files = Heatmaps.write(HandRun.results(), dir);
     List<String> names = files.stream().map(p -> p.getFileName().toString()).toList();
     assertEquals(List.of(
         "heatmap-neg.png", "heatmap-neg.svg", "heatmap-neg-delta.png", "heatmap-neg-delta.svg",
@@ -59,7 +66,6 @@ class HeatmapsTest {
 
   @Test
   void cellsHaveTheColourOfTheirAccuracy() throws IOException {
-    Heatmaps.write(HandRun.results(), dir);
     BufferedImage image = ImageIO.read(dir.resolve("heatmaps.png").toFile());
     HeatmapFigure figure = Heatmaps.overview(HandRun.results());
     ColorScale scale = ColorScale.accuracy();
@@ -81,7 +87,6 @@ class HeatmapsTest {
 
   @Test
   void changeCellsAreColouredAroundZero() throws IOException {
-    Heatmaps.write(HandRun.results(), dir);
     BufferedImage image = ImageIO.read(dir.resolve("heatmap-neg-delta.png").toFile());
     HeatmapFigure figure = Heatmaps.changeFigure(HandRun.results(), NEG);
     // Changes on neg reach -0.9 (span 0-2), so the symmetric range is 1.
@@ -95,7 +100,6 @@ class HeatmapsTest {
 
   @Test
   void svgCarriesTheValuesAsText() throws Exception {
-    Heatmaps.write(HandRun.results(), dir);
     List<String> overview = svgTexts(Files.readString(dir.resolve("heatmaps.svg"), StandardCharsets.UTF_8));
     for (String expected : List.of("neg (n=10)", "pos (n=10)", "baseline", ".90", ".80", "1.00", ".00", ".70",
         "first skipped layer", "last skipped layer", "accuracy", "0", "1", "2")) {

@@ -38,6 +38,16 @@ class RunResultsTest {
   }
 
   @Test
+  void otherValuesAreKeptAsText() {
+    Map<String, Object> config = new java.util.LinkedHashMap<>();
+    config.put("model", java.nio.file.Path.of("models", "m.onnx"));
+    config.put("sizes", List.of(1, java.time.DayOfWeek.MONDAY));
+    RunResults r = run(config, 1, VariantResult.baseline(SOME));
+    assertEquals("models/m.onnx".replace('/', java.io.File.separatorChar), r.config().get("model"));
+    assertEquals(List.of(1, "MONDAY"), r.config().get("sizes"));
+  }
+
+  @Test
   void findsVariantsBySpan() {
     RunResults r = HandRun.results();
     assertTrue(r.baseline().isBaseline());
