@@ -131,7 +131,8 @@ final class HeatmapFigure {
     this.baselineOnScale = baselineOnScale;
 
     // Few layers get large cells, but the grid never gets shorter than its axis titles are long.
-    cell = Math.max(Math.ceil(MIN_GRID / layers), Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor(GRID_TARGET / layers))));
+    double fitted = Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor(GRID_TARGET / layers)));
+    cell = Math.max(Math.ceil(MIN_GRID / layers), fitted);
     gap = cell >= 24 ? 2 : 1;
     grid = layers * cell;
     tickFont = new Font(FAMILY, Font.PLAIN, 1).deriveFont((float) Math.max(9, Math.min(12, cell * 0.42)));
@@ -339,13 +340,11 @@ final class HeatmapFigure {
     }
     drawBaseline(g, index, panel.baseline());
 
-    Color tickColor = MUTED;
     for (int layer = 0; layer < layers; layer++) {
       String label = Integer.toString(layer);
-      double rowMiddle = gy + layer * cell + cell / 2;
       double labelWidth = textWidth(tickFont, label);
-      middle(g, label, tickFont, tickColor, gx - 6 - labelWidth / 2, rowMiddle);
-      centered(g, label, tickFont, tickColor, gx + layer * cell + cell / 2, gy + grid + 6 + tickFont.getSize2D());
+      middle(g, label, tickFont, MUTED, gx - 6 - labelWidth / 2, gy + layer * cell + cell / 2);
+      centered(g, label, tickFont, MUTED, gx + layer * cell + cell / 2, gy + grid + 6 + tickFont.getSize2D());
     }
     centered(g, "first skipped layer", axisFont, INK, gx + grid / 2,
         gy + grid + 6 + tickFont.getSize2D() + 10 + axisFont.getSize2D());

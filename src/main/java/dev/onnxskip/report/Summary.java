@@ -23,7 +23,8 @@ public final class Summary {
     StringBuilder md = new StringBuilder();
     Metrics base = results.baseline().metrics();
     md.append("## Baseline\n\n");
-    md.append(String.format(Locale.ROOT, "Accuracy %s, macro-F1 %s on %d examples; %d layers, %d of %d spans evaluated.\n\n",
+    md.append(String.format(Locale.ROOT,
+        "Accuracy %s, macro-F1 %s on %d examples; %d layers, %d of %d spans evaluated.\n\n",
         fixed(base.accuracy()), fixed(base.macroF1()), base.total(), results.layers(),
         results.spans().size(), results.layers() * (results.layers() + 1) / 2));
     md.append("| label | support | accuracy |\n|:--|--:|--:|\n");

@@ -194,6 +194,7 @@ class ResultsJsonTest {
 
   @Test
   void differentResultsDifferentFiles() {
-    assertNotEquals(ResultsJson.toJson(HandRun.results()), ResultsJson.toJson(SyntheticRuns.run(3, HandRun.LABELS, 10)));
+    assertNotEquals(ResultsJson.toJson(HandRun.results()),
+        ResultsJson.toJson(SyntheticRuns.run(3, HandRun.LABELS, 10)));
   }
 }

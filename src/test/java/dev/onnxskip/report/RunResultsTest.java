@@ -34,7 +34,8 @@ class RunResultsTest {
     Map<String, Object> ordered = new java.util.LinkedHashMap<>();
     ordered.put("zeta", 1);
     ordered.put("alpha", 2);
-    assertEquals(List.of("zeta", "alpha"), new ArrayList<>(run(ordered, 1, VariantResult.baseline(SOME)).config().keySet()));
+    RunResults kept = run(ordered, 1, VariantResult.baseline(SOME));
+    assertEquals(List.of("zeta", "alpha"), new ArrayList<>(kept.config().keySet()));
   }
 
   @Test
@@ -64,7 +65,8 @@ class RunResultsTest {
         () -> run(Map.of(), 2, new VariantResult(new SkipSpan(0, 0), SOME), base));
     assertEquals("the first variant must be the baseline (span null)", e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
-        () -> run(Map.of(), 2, base, new VariantResult(new SkipSpan(1, 1), SOME), new VariantResult(new SkipSpan(0, 1), SOME)));
+        () -> run(Map.of(), 2, base, new VariantResult(new SkipSpan(1, 1), SOME),
+            new VariantResult(new SkipSpan(0, 1), SOME)));
     assertEquals("spans must be in order without repeats, but 0-1 follows 1-1", e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> run(Map.of(), 2, base, new VariantResult(new SkipSpan(1, 2), SOME)));
