@@ -1,0 +1,164 @@
+package dev.onnxskip.report;
+
+import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.eval.LabelScore;
+import dev.onnxskip.eval.VariantResult;
+import java.awt.image.BufferedImage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import javax.imageio.ImageIO;
+
+/**
+ * The heatmaps of a run, each as PNG and SVG:
+ *
+ * <ul>
+ *   <li>{@code heatmaps}: every label side by side on the one fixed 0..1 accuracy scale, so the
+ *       per-label patterns compare at a glance;
+ *   <li>{@code heatmap-LABEL}: one label's accuracy for every span, with the baseline beside it;
+ *   <li>{@code heatmap-LABEL-delta}: the same as change against the baseline, on a diverging scale
+ *       centred at 0 whose symmetric range is a round number just above the largest change.
+ * </ul>
+ *
+ * {@code LABEL} is the label with every character outside {@code [A-Za-z0-9._-]} replaced by
+ * {@code _}; labels that would then share a file name get {@code -2}, {@code -3}, ... appended.
+ */
+public final class Heatmaps {
+  private static final int MAX_CONFIG_TEXT = 48;
+
+  private Heatmaps() {}
+
+  /**
+   * Writes all heatmaps into {@code dir} (created if needed), each file atomically.
+   *
+   * @return the files written: per label its PNG, SVG, change PNG and change SVG, then the overview
+   *     PNG and SVG
+   */
+  public static List<Path> write(RunResults results, Path dir) {
+    List<Path> written = new ArrayList<>();
+    List<String> stems = fileStems(results.labels());
+    for (int i = 0; i < results.labels().size(); i++) {
+      String stem = "heatmap-" + stems.get(i);
+      written.addAll(write(labelFigure(results, i), dir, stem));
+      written.addAll(write(changeFigure(results, i), dir, stem + "-delta"));
+    }
+    written.addAll(write(overview(results), dir, "heatmaps"));
+    return written;
+  }
+
+  private static List<Path> write(HeatmapFigure figure, Path dir, String stem) {
+    Path png = dir.resolve(stem + ".png");
+    Path svg = dir.resolve(stem + ".svg");
+    BufferedImage image = figure.toImage();
+    AtomicFiles.write(png, out -> {
+      if (!ImageIO.write(image, "png", out)) {
+        throw new OnnxSkipException("cannot write " + png + ": no PNG writer in this Java runtime");
+      }
+    });
+    byte[] text = figure.toSvg().getBytes(StandardCharsets.UTF_8);
+    AtomicFiles.write(svg, out -> out.write(text));
+    return List.of(png, svg);
+  }
+
+  /** All labels side by side on the shared accuracy scale. */
+  static HeatmapFigure overview(RunResults results) {
+    List<HeatmapFigure.Panel> panels = new ArrayList<>();
+    for (int i = 0; i < results.labels().size(); i++) {
+      panels.add(accuracyPanel(results, i));
+    }
+    return new HeatmapFigure("Accuracy per gold label with encoder layers skipped", subtitle(results),
+        panels, results.layers(), ColorScale.accuracy(), HeatmapFigure::accuracyText, true);
+  }
+
+  static HeatmapFigure labelFigure(RunResults results, int label) {
+    return new HeatmapFigure("Accuracy with encoder layers skipped", subtitle(results),
+        List.of(accuracyPanel(results, label)), results.layers(), ColorScale.accuracy(),
+        HeatmapFigure::accuracyText, true);
+  }
+
+  static HeatmapFigure changeFigure(RunResults results, int label) {
+    HeatmapFigure.Panel accuracy = accuracyPanel(results, label);
+    double baseline = accuracy.baseline();
+    double[][] change = new double[results.layers()][results.layers()];
+    double largest = 0;
+    for (int s = 0; s < change.length; s++) {
+      for (int e = s; e < change.length; e++) {
+        change[s][e] = accuracy.cells()[s][e] - baseline;
+        if (!Double.isNaN(change[s][e])) {
+          largest = Math.max(largest, Math.abs(change[s][e]));
+        }
+      }
+    }
+    return new HeatmapFigure("Change in accuracy against the baseline", subtitle(results),
+        List.of(new HeatmapFigure.Panel(accuracy.title(), change, baseline)), results.layers(),
+        ColorScale.change(ColorScale.changeRange(largest)), HeatmapFigure::changeText, false);
+  }
+
+  private static HeatmapFigure.Panel accuracyPanel(RunResults results, int label) {
+    double[][] cells = new double[results.layers()][results.layers()];
+    for (double[] row : cells) {
+      Arrays.fill(row, Double.NaN);
+    }
+    for (VariantResult v : results.spans()) {
+      cells[v.span().start()][v.span().end()] = v.metrics().perLabel().get(label).accuracy();
+    }
+    LabelScore base = results.baseline().metrics().perLabel().get(label);
+    return new HeatmapFigure.Panel(base.label() + " (n=" + base.support() + ")", cells, base.accuracy());
+  }
+
+  /** Model and dataset as the run's config names them, then the size of the run. */
+  private static List<String> subtitle(RunResults results) {
+    List<String> parts = new ArrayList<>();
+    for (String key : List.of("model", "dataset")) {
+      Object value = results.config().get(key);
+      if (value != null && !(value instanceof java.util.Map<?, ?>) && !(value instanceof List<?>)) {
+        parts.add(key + ": " + shorten(value.toString()));
+      }
+    }
+    parts.add(results.baseline().metrics().total() + " examples");
+    parts.add(results.layers() + (results.layers() == 1 ? " layer" : " layers"));
+    parts.add("cell: layers first\u2013last replaced by the identity");
+    int layers = results.layers();
+    if (results.spans().size() < layers * (layers + 1) / 2) {
+      parts.add("grey: span not evaluated");
+    }
+    return parts;
+  }
+
+  /** Long values (paths, mostly) keep their end, which names the file. */
+  private static String shorten(String text) {
+    return text.length() <= MAX_CONFIG_TEXT ? text : "\u2026" + text.substring(text.length() - MAX_CONFIG_TEXT + 1);
+  }
+
+  /**
+   * File-name-safe, distinct stems for the labels. Distinct ignoring case, for file systems that
+   * ignore it, and never equal to another label's stem plus {@code -delta}.
+   */
+  static List<String> fileStems(List<String> labels) {
+    Set<String> taken = new HashSet<>();
+    List<String> stems = new ArrayList<>();
+    for (String label : labels) {
+      String base = label.replaceAll("[^A-Za-z0-9._-]", "_").replaceFirst("^\\.", "_");
+      if (base.isEmpty()) {
+        base = "_";
+      }
+      String stem = base;
+      for (int n = 2; taken.contains(key(stem)) || taken.contains(key(stem + "-delta")); n++) {
+        stem = base + "-" + n;
+      }
+      taken.add(key(stem));
+      taken.add(key(stem + "-delta"));
+      stems.add(stem);
+    }
+    return stems;
+  }
+
+  private static String key(String stem) {
+    return stem.toLowerCase(Locale.ROOT);
+  }
+}

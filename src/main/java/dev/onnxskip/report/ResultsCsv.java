@@ -1,0 +1,88 @@
+package dev.onnxskip.report;
+
+import dev.onnxskip.eval.LabelScore;
+import dev.onnxskip.eval.Metrics;
+import dev.onnxskip.eval.VariantResult;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+
+/**
+ * {@code results.csv}: one row per variant and label, for spreadsheets and data frames.
+ *
+ * <p>Columns: {@link #HEADER}. Baseline rows leave {@code span_start} and {@code span_end} empty and
+ * have {@code skipped_layers} 0; {@code skipped_layers} is the span's length. {@code accuracy} is the
+ * variant's accuracy on that gold label, {@code delta_accuracy} its difference to the baseline's,
+ * {@code variant_accuracy} and {@code variant_macro_f1} repeat the variant's overall scores on each of
+ * its rows. Undefined scores (a label with no examples) are empty. Doubles keep full precision.
+ */
+public final class ResultsCsv {
+  public static final List<String> HEADER = List.of(
+      "span_start", "span_end", "skipped_layers", "label", "support", "accuracy", "delta_accuracy",
+      "precision", "f1", "predicted", "variant_accuracy", "variant_macro_f1");
+
+  // RFC 4180 quoting, but "\n" rows so the file is the same on every platform and diffs cleanly.
+  private static final CSVFormat FORMAT = CSVFormat.RFC4180.builder()
+      .setHeader(HEADER.toArray(String[]::new))
+      .setRecordSeparator('\n')
+      .get();
+
+  private ResultsCsv() {}
+
+  /** Writes {@code results} to {@code file} atomically. */
+  public static void write(RunResults results, Path file) {
+    AtomicFiles.write(file, out -> {
+      Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+      print(results, writer);
+      writer.flush();
+    });
+  }
+
+  /** The CSV text. */
+  public static String toCsv(RunResults results) {
+    StringWriter text = new StringWriter();
+    try {
+      print(results, text);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return text.toString();
+  }
+
+  private static void print(RunResults results, Appendable out) throws IOException {
+    CSVPrinter csv = new CSVPrinter(out, FORMAT);
+    List<LabelScore> base = results.baseline().metrics().perLabel();
+    for (VariantResult v : results.variants()) {
+      Metrics m = v.metrics();
+      List<LabelScore> scores = m.perLabel();
+      for (int i = 0; i < scores.size(); i++) {
+        LabelScore s = scores.get(i);
+        csv.printRecord(
+            v.isBaseline() ? "" : v.span().start(),
+            v.isBaseline() ? "" : v.span().end(),
+            v.isBaseline() ? 0 : v.span().length(),
+            s.label(),
+            s.support(),
+            number(s.accuracy()),
+            number(s.accuracy() - base.get(i).accuracy()),
+            number(s.precision()),
+            number(s.f1()),
+            s.predicted(),
+            number(m.accuracy()),
+            number(m.macroF1()));
+      }
+    }
+    csv.flush();
+  }
+
+  private static String number(double value) {
+    return Double.isNaN(value) ? "" : Double.toString(value);
+  }
+}

@@ -1,0 +1,141 @@
+package dev.onnxskip.report;
+
+import dev.onnxskip.eval.LabelScore;
+import dev.onnxskip.eval.Metrics;
+import dev.onnxskip.eval.VariantResult;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The short Markdown summary {@code eval} prints: baseline accuracy per label, then per label the
+ * spans whose removal hurts most and least, then variants that predict (almost) only one label.
+ */
+public final class Summary {
+  /** A variant has collapsed when at least this share of its predictions is one label. */
+  public static final double COLLAPSE_SHARE = 0.95;
+  /** How many spans each ranking shows at most. */
+  public static final int TOP = 3;
+
+  private Summary() {}
+
+  public static String markdown(RunResults results) {
+    StringBuilder md = new StringBuilder();
+    Metrics base = results.baseline().metrics();
+    md.append("## Baseline\n\n");
+    md.append(String.format(Locale.ROOT,
+        "Accuracy %s, macro-F1 %s on %d examples; %d layers, %d of %d spans evaluated.\n\n",
+        fixed(base.accuracy()), fixed(base.macroF1()), base.total(), results.layers(),
+        results.spans().size(), results.layers() * (results.layers() + 1) / 2));
+    md.append("| label | support | accuracy |\n|:--|--:|--:|\n");
+    for (LabelScore s : base.perLabel()) {
+      md.append("| ").append(cell(s.label())).append(" | ").append(s.support()).append(" | ")
+          .append(fixed(s.accuracy())).append(" |\n");
+    }
+
+    // Each ranking shows at most half the spans, so that with few spans the two lists do not overlap.
+    int top = Math.min(TOP, Math.max(1, results.spans().size() / 2));
+    for (int i = 0; i < results.labels().size(); i++) {
+      LabelScore b = base.perLabel().get(i);
+      md.append("\n## ").append(results.labels().get(i)).append('\n');
+      if (results.spans().isEmpty()) {
+        md.append("\nNo spans were evaluated.\n");
+      } else if (b.support() == 0) {
+        md.append("\nNo examples of this label: spans not ranked.\n");
+      } else {
+        md.append("\nMost harmful spans (lowest accuracy on this label):\n\n");
+        table(md, mostHarmful(results, i, top), i, b.accuracy());
+        md.append("\nMost harmless spans (highest accuracy on this label; longer spans first on ties):\n\n");
+        table(md, mostHarmless(results, i, top), i, b.accuracy());
+      }
+    }
+
+    md.append("\n## Collapsed predictions\n\n");
+    List<VariantResult> collapsed = collapsed(results);
+    if (collapsed.isEmpty()) {
+      md.append(String.format(Locale.ROOT, "No variant predicts one label for %s%% or more of the examples.\n",
+          percent(COLLAPSE_SHARE)));
+    }
+    long[] gold = base.supportCounts();
+    for (VariantResult v : collapsed) {
+      long[] predicted = v.metrics().predictedCounts();
+      int label = argMax(predicted);
+      long total = v.metrics().total();
+      md.append(String.format(Locale.ROOT, "- %s: %s%% of predictions are %s (%s%% of the gold labels)\n",
+          v.name(), percent((double) predicted[label] / total), results.labels().get(label),
+          percent((double) gold[label] / total)));
+    }
+    return md.toString();
+  }
+
+  private static void table(StringBuilder md, List<VariantResult> spans, int label, double baseline) {
+    md.append("| span | layers skipped | accuracy | change |\n|:--|--:|--:|--:|\n");
+    for (VariantResult v : spans) {
+      double accuracy = accuracy(v, label);
+      md.append("| ").append(v.name()).append(" | ").append(v.span().length()).append(" | ")
+          .append(fixed(accuracy)).append(" | ")
+          .append(String.format(Locale.ROOT, "%+.3f", accuracy - baseline)).append(" |\n");
+    }
+  }
+
+  /**
+   * The {@code n} spans with the lowest accuracy on label {@code label} (the largest drop from the
+   * baseline); on ties the shorter span first, as it does the same harm with fewer layers.
+   */
+  public static List<VariantResult> mostHarmful(RunResults results, int label, int n) {
+    return ranked(results, label, n, Comparator.<VariantResult>comparingDouble(v -> accuracy(v, label))
+        .thenComparingInt(v -> v.span().length()));
+  }
+
+  /**
+   * The {@code n} spans with the highest accuracy on label {@code label} (the smallest drop); on ties
+   * the longer span first, because removing more layers for free is the interesting finding.
+   */
+  public static List<VariantResult> mostHarmless(RunResults results, int label, int n) {
+    return ranked(results, label, n, Comparator.<VariantResult>comparingDouble(v -> -accuracy(v, label))
+        .thenComparingInt(v -> -v.span().length()));
+  }
+
+  private static List<VariantResult> ranked(RunResults results, int label, int n, Comparator<VariantResult> order) {
+    // Spans are in order already, so the stable sort breaks remaining ties by first layer.
+    return results.spans().stream().sorted(order).limit(n).toList();
+  }
+
+  /** Variants (the baseline included) with at least {@link #COLLAPSE_SHARE} of predictions on one label. */
+  public static List<VariantResult> collapsed(RunResults results) {
+    return results.variants().stream()
+        .filter(v -> {
+          long total = v.metrics().total();
+          long[] predicted = v.metrics().predictedCounts();
+          return total > 0 && predicted[argMax(predicted)] >= COLLAPSE_SHARE * total;
+        })
+        .toList();
+  }
+
+  private static double accuracy(VariantResult v, int label) {
+    return v.metrics().perLabel().get(label).accuracy();
+  }
+
+  private static int argMax(long[] counts) {
+    int best = 0;
+    for (int i = 1; i < counts.length; i++) {
+      if (counts[i] > counts[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  private static String fixed(double value) {
+    return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, "%.3f", value);
+  }
+
+  private static String percent(double share) {
+    return String.format(Locale.ROOT, "%.1f", 100 * share);
+  }
+
+  /** A label as a table cell: a pipe would end the cell. */
+  private static String cell(String text) {
+    return text.replace("|", "\\|");
+  }
+}

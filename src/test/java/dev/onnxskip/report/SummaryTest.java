@@ -1,0 +1,93 @@
+package dev.onnxskip.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.onnxskip.eval.Metrics;
+import dev.onnxskip.eval.VariantResult;
+import dev.onnxskip.rewrite.SkipSpan;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SummaryTest {
+  private static final int NEG = 0;
+  private static final int POS = 1;
+
+  private static List<String> names(List<VariantResult> variants) {
+    return variants.stream().map(VariantResult::name).toList();
+  }
+
+  @Test
+  void mostHarmfulSpansHaveTheLowestAccuracyShorterFirstOnTies() {
+    RunResults r = HandRun.results();
+    assertEquals(List.of("0-2", "2-2", "0-0"), names(Summary.mostHarmful(r, NEG, 3)));
+    // 1-1 and 1-2 tie at .8 on pos: the shorter span does the same harm with fewer layers.
+    assertEquals(List.of("0-1", "0-0", "1-1"), names(Summary.mostHarmful(r, POS, 3)));
+  }
+
+  @Test
+  void mostHarmlessSpansHaveTheHighestAccuracyLongerFirstOnTies() {
+    RunResults r = HandRun.results();
+    // 1-2 and 1-1 tie at .9 on neg: removing two layers for free beats removing one.
+    assertEquals(List.of("0-1", "1-2", "1-1"), names(Summary.mostHarmless(r, NEG, 3)));
+    assertEquals(List.of("0-2", "2-2", "1-2"), names(Summary.mostHarmless(r, POS, 3)));
+  }
+
+  @Test
+  void collapsedVariantsPredictOneLabelAlmostAlways() {
+    assertEquals(List.of("0-1", "0-2"), names(Summary.collapsed(HandRun.results())));
+    // 19 of 20 predictions on one label is 95%: collapsed; 18 of 20 is not.
+    List<String> labels = List.of("a", "b");
+    Metrics nineteen = new Metrics(labels, new long[][] {{10, 0}, {9, 1}});
+    Metrics eighteen = new Metrics(labels, new long[][] {{10, 0}, {8, 2}});
+    RunResults r = new RunResults(Map.of(), Map.of(), labels, 2, List.of(VariantResult.baseline(eighteen),
+        new VariantResult(new SkipSpan(0, 0), nineteen), new VariantResult(new SkipSpan(1, 1), eighteen)), "t");
+    assertEquals(List.of("0-0"), names(Summary.collapsed(r)));
+  }
+
+  @Test
+  void markdownNamesBaselineRankingsAndCollapse() {
+    String md = Summary.markdown(HandRun.results());
+    assertTrue(md.contains("| neg | 10 | 0.900 |\n| pos | 10 | 0.800 |\n"), md);
+    assertTrue(md.contains("Accuracy 0.850, macro-F1 0.850 on 20 examples; 3 layers, 6 of 6 spans evaluated."), md);
+    String neg = md.substring(md.indexOf("## neg"), md.indexOf("## pos"));
+    String harmful = neg.substring(neg.indexOf("Most harmful"), neg.indexOf("Most harmless"));
+    assertEquals(List.of("0-2", "2-2", "0-0"), spansIn(harmful));
+    assertTrue(harmful.contains("| 0-2 | 3 | 0.000 | -0.900 |"), harmful);
+    assertEquals(List.of("0-1", "1-2", "1-1"), spansIn(neg.substring(neg.indexOf("Most harmless"))));
+    assertTrue(md.contains("- 0-1: 100.0% of predictions are neg (50.0% of the gold labels)\n"), md);
+    assertTrue(md.contains("- 0-2: 100.0% of predictions are pos (50.0% of the gold labels)\n"), md);
+  }
+
+  @Test
+  void fewSpansAreNotListedAsBothHarmfulAndHarmless() {
+    List<String> labels = List.of("a", "b");
+    Metrics good = new Metrics(labels, new long[][] {{5, 0}, {0, 5}});
+    Metrics bad = new Metrics(labels, new long[][] {{2, 3}, {0, 5}});
+    RunResults r = new RunResults(Map.of(), Map.of(), labels, 2, List.of(VariantResult.baseline(good),
+        new VariantResult(new SkipSpan(0, 0), bad), new VariantResult(new SkipSpan(0, 1), good),
+        new VariantResult(new SkipSpan(1, 1), good)), "t");
+    String a = Summary.markdown(r);
+    a = a.substring(a.indexOf("## a"), a.indexOf("## b"));
+    assertEquals(List.of("0-0"), spansIn(a.substring(0, a.indexOf("Most harmless"))));
+    assertEquals(List.of("0-1"), spansIn(a.substring(a.indexOf("Most harmless"))));
+    assertTrue(Summary.markdown(r).contains("No variant predicts one label for 95.0% or more of the examples."));
+  }
+
+  @Test
+  void labelWithoutExamplesIsNotRanked() {
+    List<String> labels = List.of("a", "b|c");
+    Metrics m = new Metrics(labels, new long[][] {{5, 1}, {0, 0}});
+    RunResults r = new RunResults(Map.of(), Map.of(), labels, 1,
+        List.of(VariantResult.baseline(m), new VariantResult(new SkipSpan(0, 0), m)), "t");
+    String md = Summary.markdown(r);
+    assertTrue(md.contains("| b\\|c | 0 | n/a |"), md);
+    assertTrue(md.contains("## b|c\n\nNo examples of this label: spans not ranked."), md);
+  }
+
+  /** The spans named in the first column of the Markdown table rows. */
+  private static List<String> spansIn(String markdown) {
+    return markdown.lines().filter(l -> l.matches("\\| \\d+-\\d+ \\|.*")).map(l -> l.split(" ")[1]).toList();
+  }
+}
