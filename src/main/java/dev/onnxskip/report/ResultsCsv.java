@@ -1,5 +1,7 @@
 package dev.onnxskip.report;
 
+import dev.onnxskip.AtomicFiles;
+
 import dev.onnxskip.eval.LabelScore;
 import dev.onnxskip.eval.Metrics;
 import dev.onnxskip.eval.VariantResult;

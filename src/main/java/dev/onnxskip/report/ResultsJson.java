@@ -1,5 +1,7 @@
 package dev.onnxskip.report;
 
+import dev.onnxskip.AtomicFiles;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
