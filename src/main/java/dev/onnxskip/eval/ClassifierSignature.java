@@ -34,6 +34,15 @@ public record ClassifierSignature(List<TokenInput> inputs, String logitsOutput, 
    */
   public static ClassifierSignature of(OnnxModel model, Optional<String> logitsName) {
     Graph g = model.graph();
+    ValueInfoProto logits = pickLogits(model, g, logitsName);
+    List<String> dims = TensorTypes.dims(logits);
+    long width = dims.size() == 2 && dims.get(1).matches("\\d+") ? Long.parseLong(dims.get(1)) : -1;
+    return new ClassifierSignature(tokenInputs(model), logits.getName(), width);
+  }
+
+  /** The token inputs a model declares (classifier or bare encoder), with their roles. */
+  public static List<TokenInput> tokenInputs(OnnxModel model) {
+    Graph g = model.graph();
     List<TokenInput> inputs = new ArrayList<>();
     for (ValueInfoProto v : g.runtimeInputs()) {
       int type = v.getType().getTensorType().getElemType();
@@ -47,10 +56,7 @@ public record ClassifierSignature(List<TokenInput> inputs, String logitsOutput, 
     if (inputs.stream().noneMatch(i -> i.role() == Role.INPUT_IDS)) {
       throw new OnnxSkipException(model.describe() + ": no input takes token ids (expected one named like input_ids)");
     }
-    ValueInfoProto logits = pickLogits(model, g, logitsName);
-    List<String> dims = TensorTypes.dims(logits);
-    long width = dims.size() == 2 && dims.get(1).matches("\\d+") ? Long.parseLong(dims.get(1)) : -1;
-    return new ClassifierSignature(List.copyOf(inputs), logits.getName(), width);
+    return List.copyOf(inputs);
   }
 
   private static Role role(OnnxModel model, String name) {

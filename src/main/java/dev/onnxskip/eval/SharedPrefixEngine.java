@@ -11,8 +11,6 @@ import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SubModels;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -146,16 +144,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     Map<String, OnnxTensor> feeds = new HashMap<>();
     long rowsCount = (long) batch.size() * copies;
     try {
-      for (ClassifierSignature.TokenInput in : signature.inputs()) {
-        if (!part.inputs().contains(in.name())) {
-          continue;
-        }
-        long[] tiled = tile(batch.tensor(in.role()), copies);
-        long[] shape = {rowsCount, seq};
-        feeds.put(in.name(), in.int32()
-            ? OnnxTensor.createTensor(ENV, IntBuffer.wrap(toInts(tiled)), shape)
-            : OnnxTensor.createTensor(ENV, LongBuffer.wrap(tiled), shape));
-      }
+      feeds.putAll(TokenFeeds.create(signature.inputs(), part.inputs(), batch, copies));
       if (part.streamInput().isPresent()) {
         long hidden = stream.length / (rowsCount * seq);
         feeds.put(part.streamInput().get(), OnnxTensor.createTensor(ENV, FloatBuffer.wrap(stream), new long[] {rowsCount, seq, hidden}));
@@ -172,25 +161,6 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     } finally {
       feeds.values().forEach(OnnxTensor::close);
     }
-  }
-
-  private static long[] tile(long[] values, int copies) {
-    if (copies == 1) {
-      return values;
-    }
-    long[] out = new long[values.length * copies];
-    for (int i = 0; i < copies; i++) {
-      System.arraycopy(values, 0, out, i * values.length, values.length);
-    }
-    return out;
-  }
-
-  private static int[] toInts(long[] values) {
-    int[] ints = new int[values.length];
-    for (int i = 0; i < values.length; i++) {
-      ints[i] = Math.toIntExact(values[i]);
-    }
-    return ints;
   }
 
   @Override

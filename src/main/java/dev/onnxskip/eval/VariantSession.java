@@ -8,9 +8,6 @@ import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.OnnxModel;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
-import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -42,15 +39,9 @@ public final class VariantSession implements AutoCloseable {
 
   /** Logits of every example of a batch, row by row in batch order. */
   public float[][] logits(TokenBatch batch) {
-    Map<String, OnnxTensor> feeds = new HashMap<>();
-    long[] shape = {batch.size(), batch.seqLen()};
+    Map<String, OnnxTensor> feeds = Map.of();
     try {
-      for (ClassifierSignature.TokenInput in : signature.inputs()) {
-        long[] values = batch.tensor(in.role());
-        feeds.put(in.name(), in.int32()
-            ? OnnxTensor.createTensor(ENV, IntBuffer.wrap(toInts(values)), shape)
-            : OnnxTensor.createTensor(ENV, LongBuffer.wrap(values), shape));
-      }
+      feeds = TokenFeeds.create(signature.inputs(), session.getInputNames(), batch, 1);
       try (OrtSession.Result result = session.run(feeds, java.util.Set.of(signature.logitsOutput()))) {
         OnnxValue v = result.get(0);
         float[][] logits = (float[][]) v.getValue();
@@ -67,14 +58,6 @@ public final class VariantSession implements AutoCloseable {
     } finally {
       feeds.values().forEach(OnnxTensor::close);
     }
-  }
-
-  private static int[] toInts(long[] values) {
-    int[] ints = new int[values.length];
-    for (int i = 0; i < values.length; i++) {
-      ints[i] = Math.toIntExact(values[i]);
-    }
-    return ints;
   }
 
   static String firstLine(String s) {
