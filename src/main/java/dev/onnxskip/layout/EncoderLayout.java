@@ -16,6 +16,7 @@ import java.util.List;
  *     stream; agrees with /encoder/layer.N name scopes"
  * @param streamElemType ONNX element type of the residual stream (1 = float)
  * @param hiddenSize width of the residual stream, or -1 when the graph does not tell
+ * @param embeddingRows rows of the token-embedding table: token ids must stay below it
  */
 public record EncoderLayout(
     List<String> boundaries,
@@ -24,7 +25,8 @@ public record EncoderLayout(
     String strategy,
     String evidence,
     int streamElemType,
-    long hiddenSize) {
+    long hiddenSize,
+    long embeddingRows) {
 
   public EncoderLayout {
     boundaries = List.copyOf(boundaries);
@@ -34,6 +36,11 @@ public record EncoderLayout(
 
   public int layers() {
     return blocks.size();
+  }
+
+  /** How many token ids the model accepts, when its embedding table says. */
+  public java.util.OptionalLong vocabularySize() {
+    return embeddingRows > 0 ? java.util.OptionalLong.of(embeddingRows) : java.util.OptionalLong.empty();
   }
 
   /** The residual-stream tensor read by layer {@code k}; {@code k == layers()} gives the encoder output. */

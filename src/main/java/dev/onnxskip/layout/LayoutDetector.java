@@ -77,7 +77,7 @@ public final class LayoutDetector {
     blocks.forEach(b -> shared.retainAll(b.sideInputs()));
     ResidualStream.TokenEmbedding emb = stream.embedding;
     int elemType = isFloat(emb.elemType()) ? emb.elemType() : DataType.FLOAT_VALUE;
-    return new EncoderLayout(boundaries, blocks, shared, strategy, evidence, elemType, emb.width());
+    return new EncoderLayout(boundaries, blocks, shared, strategy, evidence, elemType, emb.width(), emb.rows());
   }
 
   private static boolean isFloat(int t) {

@@ -1,0 +1,143 @@
+package dev.onnxskip.cli;
+
+import dev.onnxskip.eval.EvalConfig;
+import dev.onnxskip.eval.EvalRun;
+import dev.onnxskip.report.Summary;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code onnx-skip eval}: per-label accuracy of the baseline and every skip variant. */
+@Command(
+    name = "eval",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Evaluate a classifier and its skip variants on labelled data, per gold label.",
+      "Writes results.json, results.csv and heatmaps to --out; prints a Markdown summary."
+    })
+public final class EvalCommand implements Callable<Integer> {
+
+  @Option(names = "--model", required = true, paramLabel = "CLASSIFIER.onnx", description = "A classifier: an encoder with a head giving logits [batch, labels].")
+  Path model;
+
+  @Mixin TokenizerOptions tokenizer;
+
+  @Option(names = "--data", required = true, paramLabel = "FILE", description = "Labelled data: .jsonl, .csv or .tsv with a header.")
+  Path data;
+
+  @Mixin DataOptions dataOptions;
+
+  @Option(names = "--spans", defaultValue = "all", paramLabel = "all|S-E,...", description = "Spans to skip (default: all); the baseline is always evaluated.")
+  String spans;
+
+  @Option(names = "--labels", split = ",", paramLabel = "NAME,...", description = "Label names in logit order (default: the model's id2label or a config.json beside it).")
+  List<String> labels = List.of();
+
+  @Option(names = "--logits-output", paramLabel = "NAME", description = "The output holding logits (default: 'logits', or the only 2-D float output).")
+  String logitsOutput;
+
+  @Mixin RuntimeOptions runtime;
+
+  @Option(names = "--engine", defaultValue = "shared", paramLabel = "shared|naive",
+      description = "shared computes each layer state once for all spans (default); naive runs one full pass per variant, for checking.")
+  String engine;
+
+  @Option(names = "--out", defaultValue = "out/eval", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--resume", description = "Continue an interrupted run in --out with the same arguments.")
+  boolean resume;
+
+  @Option(names = "--force", description = "Start over in an --out that holds an earlier run.")
+  boolean force;
+
+  @Option(names = "--save-predictions", description = "Also write predictions.jsonl: every example's prediction and logits per variant.")
+  boolean savePredictions;
+
+  @Option(names = "--no-sort", negatable = false, description = "Batch in dataset order instead of by token length.")
+  boolean noSort;
+
+  @Option(names = "--quiet", description = "No progress bar.")
+  boolean quiet;
+
+  @Mixin LayoutOptions layoutOptions;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    EvalConfig cfg = new EvalConfig(model, tokenizer.tokenizer, data, dataOptions.columns(), labels, Optional.ofNullable(logitsOutput),
+        layoutOptions.boundaries, spans, runtime.parsedDevice(), runtime.batchSize, tokenizer.maxLength, runtime.threads, engine, !noSort);
+    PrintWriter outWriter = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    try (ProgressListener progress = new ProgressListener(quiet || System.console() == null, err)) {
+      EvalRun.Outcome outcome = EvalRun.run(cfg, out, resume, force, savePredictions, progress);
+      outWriter.println(Summary.markdown(outcome.results()));
+      outWriter.printf("Evaluated %d variants on %s in %.1f s%s.%n", outcome.results().variants().size(), outcome.runtimeNote(),
+          outcome.seconds(), outcome.resumedVariants() > 0 ? " (" + outcome.resumedVariants() + " resumed from the journal)" : "");
+      outWriter.println("Files:");
+      outcome.files().forEach(f -> outWriter.println("  " + f));
+      outWriter.flush();
+    }
+    return 0;
+  }
+
+  /** A progress bar on stderr, or nothing when stderr is not a terminal or --quiet is given. */
+  static final class ProgressListener implements EvalRun.Listener, AutoCloseable {
+    private final boolean silent;
+    private final PrintWriter err;
+    private ProgressBar bar;
+
+    ProgressListener(boolean silent, PrintWriter err) {
+      this.silent = silent;
+      this.err = err;
+    }
+
+    @Override
+    public void start(String runtimeNote, int variantsLeft, long examplesLeft) {
+      if (!silent) {
+        err.println("running on " + runtimeNote + ": " + variantsLeft + " variants to evaluate");
+        err.flush();
+        bar = new ProgressBarBuilder()
+            .setTaskName("eval")
+            .setInitialMax(examplesLeft)
+            .setUnit(" ex", 1)
+            .showSpeed()
+            .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
+            .setConsumer(new ConsoleProgressBarConsumer(System.err))
+            .build();
+      }
+    }
+
+    @Override
+    public void examples(int count) {
+      if (bar != null) {
+        bar.stepBy(count);
+      }
+    }
+
+    @Override
+    public void variantsDone(int done, int total) {
+      if (bar != null) {
+        bar.setExtraMessage(done + "/" + total + " variants");
+      }
+    }
+
+    @Override
+    public void close() {
+      if (bar != null) {
+        bar.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,13 @@
+package dev.onnxskip.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The tokenizer and how long texts may get: shared by eval and probe. */
+public final class TokenizerOptions {
+  @Option(names = "--tokenizer", required = true, paramLabel = "tokenizer.json", description = "Hugging Face tokenizer.json of the model.")
+  Path tokenizer;
+
+  @Option(names = "--max-length", defaultValue = "128", description = "Truncate texts to this many tokens (default: ${DEFAULT-VALUE}).")
+  int maxLength;
+}
