@@ -176,7 +176,7 @@ public record LabelledData(Path file, Format format, List<Example> examples) {
         node = JSON.readTree(line);
       } catch (JsonProcessingException e) {
         throw new OnnxSkipException(
-            file + " line " + lineNumber + ": invalid JSON: " + e.getOriginalMessage(), e);
+            file + " line " + lineNumber + ": invalid JSON: " + jsonProblem(e), e);
       }
       if (!node.isObject()) {
         throw new OnnxSkipException(
@@ -189,6 +189,16 @@ public record LabelledData(Path file, Format format, List<Example> examples) {
       examples.add(new Example(lineNumber, text, pair, label));
     }
     return examples;
+  }
+
+  /**
+   * Jackson's message without its source description ("[Source: REDACTED ...; line: 1, column: 9]"),
+   * which says nothing here as each line is parsed on its own, plus the column of the problem.
+   */
+  private static String jsonProblem(JsonProcessingException e) {
+    String message =
+        e.getOriginalMessage().replaceAll("\\[Source: [^;]*; line: \\d+, (column: \\d+)\\]", "$1");
+    return e.getLocation() == null ? message : message + " (column " + e.getLocation().getColumnNr() + ")";
   }
 
   private static JsonNode jsonField(JsonNode object, String name, String where) {
