@@ -1,0 +1,246 @@
+package dev.onnxskip.eval;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.onnxskip.OnnxSkipException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * The names of a classifier's labels in logit order: name {@code i} belongs to logit {@code i}.
+ *
+ * <p>Gold labels of a data set are matched by name. A gold label written as a non-negative integer
+ * ({@code "1"}) that is not itself a name is read as a logit index, but only when no name is an
+ * integer: GLUE and most Hugging Face data sets store the class index the model was trained with
+ * (data label {@code 1} with names {@code [neg, pos]} is {@code pos}), while a model whose names are
+ * integers ({@code ["1", ..., "5"]} stars) makes {@code "1"} ambiguous between the name and the index,
+ * so there only names match.
+ */
+public final class LabelSet {
+
+  /** Where the names came from, in order of precedence. */
+  public enum Source {
+    /** Given on the command line ({@code --labels neg,pos}). */
+    EXPLICIT,
+    /** The {@code id2label} entry of the model's {@code metadata_props}. */
+    MODEL_METADATA,
+    /** The {@code id2label} of a Hugging Face {@code config.json} beside the model file. */
+    CONFIG_JSON,
+    /** No names anywhere: the logit indices {@code "0".."N-1"}. */
+    INDICES
+  }
+
+  /** The {@code metadata_props} key (and {@code config.json} field) holding the label names. */
+  public static final String ID2LABEL = "id2label";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  // A canonical non-negative int: "01", "+1" or "1.0" are names, not indices.
+  private static final Pattern INDEX = Pattern.compile("0|[1-9][0-9]{0,8}");
+
+  private final List<String> names;
+  private final Source source;
+  private final String origin;
+  private final Map<String, Integer> indexByName;
+  private final boolean integerNames;
+
+  private LabelSet(List<String> names, Source source, String origin) {
+    if (names.isEmpty()) {
+      throw new OnnxSkipException("no label names in " + origin);
+    }
+    this.names = List.copyOf(names);
+    this.source = source;
+    this.origin = origin;
+    this.indexByName = new HashMap<>();
+    for (int i = 0; i < names.size(); i++) {
+      String name = names.get(i);
+      if (name.isBlank()) {
+        throw new OnnxSkipException("label " + i + " in " + origin + " has an empty name");
+      }
+      Integer previous = indexByName.putIfAbsent(name, i);
+      if (previous != null) {
+        throw new OnnxSkipException(
+            "label '" + name + "' is named twice in " + origin + " (labels " + previous + " and " + i + ")");
+      }
+    }
+    this.integerNames = names.stream().anyMatch(name -> INDEX.matcher(name).matches());
+  }
+
+  /** Names given directly, for example by {@code --labels}. */
+  public static LabelSet of(List<String> names) {
+    return new LabelSet(names, Source.EXPLICIT, "--labels");
+  }
+
+  /**
+   * The label names of a model, from the first of: {@code explicit} (if not empty), the model's
+   * {@code id2label} metadata, the {@code id2label} of a {@code config.json} beside {@code modelPath},
+   * or, when none has names but {@code logitsWidth} is known, the indices {@code "0".."N-1"}.
+   * When {@code logitsWidth} is known the names must number exactly that many.
+   *
+   * @param explicit names from the command line, or an empty list or {@code null}
+   * @param modelMetadata the model's {@code metadata_props} (custom metadata), possibly empty
+   * @param modelPath the model file, to find {@code config.json} beside it; may be {@code null}
+   * @param logitsWidth the size of the model's logits axis, if the model declares it
+   */
+  public static LabelSet resolve(
+      List<String> explicit, Map<String, String> modelMetadata, Path modelPath, OptionalInt logitsWidth) {
+    LabelSet labels = explicit != null && !explicit.isEmpty() ? of(explicit) : fromModel(modelMetadata, modelPath);
+    if (labels == null) {
+      if (logitsWidth.isEmpty()) {
+        throw new OnnxSkipException(
+            "no label names: " + (modelPath == null ? "the model" : modelPath)
+                + " has no id2label metadata, no config.json with id2label beside it"
+                + " and no fixed logits width; pass --labels");
+      }
+      List<String> indices = new ArrayList<>();
+      for (int i = 0; i < logitsWidth.getAsInt(); i++) {
+        indices.add(Integer.toString(i));
+      }
+      return new LabelSet(indices, Source.INDICES, "logit indices");
+    }
+    logitsWidth.ifPresent(labels::checkLogitsWidth);
+    return labels;
+  }
+
+  private static LabelSet fromModel(Map<String, String> modelMetadata, Path modelPath) {
+    String metadata = modelMetadata == null ? null : modelMetadata.get(ID2LABEL);
+    if (metadata != null) {
+      String origin = "the id2label metadata of " + (modelPath == null ? "the model" : modelPath);
+      JsonNode id2label;
+      try {
+        id2label = JSON.readTree(metadata);
+      } catch (JsonProcessingException e) {
+        throw new OnnxSkipException(origin + " is not JSON: " + e.getOriginalMessage(), e);
+      }
+      return new LabelSet(namesOf(id2label, origin), Source.MODEL_METADATA, origin);
+    }
+    if (modelPath == null) {
+      return null;
+    }
+    Path config = modelPath.toAbsolutePath().resolveSibling("config.json");
+    if (!Files.isRegularFile(config)) {
+      return null;
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(config.toFile());
+    } catch (JsonProcessingException e) {
+      throw new OnnxSkipException(config + ": invalid JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new OnnxSkipException("cannot read " + config + ": " + e.getMessage(), e);
+    }
+    JsonNode id2label = root.get(ID2LABEL);
+    if (id2label == null || id2label.isNull()) {
+      return null;
+    }
+    String origin = "id2label of " + config;
+    return new LabelSet(namesOf(id2label, origin), Source.CONFIG_JSON, origin);
+  }
+
+  /** Names from {@code {"0": "neg", "1": "pos"}} (ids 0..N-1, in any key order) or {@code ["neg", "pos"]}. */
+  private static List<String> namesOf(JsonNode id2label, String origin) {
+    List<String> names = new ArrayList<>();
+    if (id2label.isArray()) {
+      for (JsonNode name : id2label) {
+        names.add(nameOf(name, origin));
+      }
+      return names;
+    }
+    if (!id2label.isObject()) {
+      throw new OnnxSkipException(origin + " must be a JSON object or array, got " + id2label);
+    }
+    TreeMap<Integer, String> byId = new TreeMap<>();
+    for (Map.Entry<String, JsonNode> entry : id2label.properties()) {
+      if (!INDEX.matcher(entry.getKey()).matches()) {
+        throw new OnnxSkipException(origin + ": key '" + entry.getKey() + "' is not a label index");
+      }
+      byId.put(Integer.parseInt(entry.getKey()), nameOf(entry.getValue(), origin));
+    }
+    if (!byId.isEmpty() && byId.lastKey() != byId.size() - 1) {
+      throw new OnnxSkipException(
+          origin + ": label indices must be 0.." + (byId.size() - 1) + ", got " + byId.keySet());
+    }
+    names.addAll(byId.values());
+    return names;
+  }
+
+  private static String nameOf(JsonNode name, String origin) {
+    if (!name.isValueNode() || name.isNull()) {
+      throw new OnnxSkipException(origin + ": label name " + name + " is not a string");
+    }
+    return name.asText();
+  }
+
+  /** The names in logit order. */
+  public List<String> names() {
+    return names;
+  }
+
+  public int size() {
+    return names.size();
+  }
+
+  public Source source() {
+    return source;
+  }
+
+  /** Where the names came from, for messages and reports: "--labels", "id2label of .../config.json", ... */
+  public String origin() {
+    return origin;
+  }
+
+  /**
+   * The logit index of a gold label, or -1 if the model has no such label: its name, else, when no
+   * name is an integer, the label read as an index (see the class comment).
+   */
+  public int indexOf(String label) {
+    Integer index = indexByName.get(label);
+    if (index != null) {
+      return index;
+    }
+    if (!integerNames && INDEX.matcher(label).matches()) {
+      int asIndex = Integer.parseInt(label);
+      return asIndex < names.size() ? asIndex : -1;
+    }
+    return -1;
+  }
+
+  /** The logit index of every example's gold label, in data order; fails on the first unknown label. */
+  public int[] goldIndices(LabelledData data) {
+    List<Example> examples = data.examples();
+    int[] indices = new int[examples.size()];
+    for (int i = 0; i < indices.length; i++) {
+      Example example = examples.get(i);
+      indices[i] = indexOf(example.label());
+      if (indices[i] < 0) {
+        throw new OnnxSkipException(
+            data.file() + " line " + example.line() + ": label '" + example.label()
+                + "' is not one of the model's labels: " + String.join(", ", names)
+                + " (from " + origin + ")");
+      }
+    }
+    return indices;
+  }
+
+  /** Fails unless the model's logits axis has exactly one entry per name. */
+  public void checkLogitsWidth(int width) {
+    if (width != names.size()) {
+      throw new OnnxSkipException(
+          "model has " + width + " logits but " + names.size() + " labels are named: "
+              + String.join(", ", names) + " (from " + origin + ")");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return names + " from " + origin;
+  }
+}
