@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Skip spans of transformer encoder layers in ONNX models and measure per-label accuracy.",
-    subcommands = {InspectCommand.class, RewriteCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {InspectCommand.class, RewriteCommand.class, EvalCommand.class, ProbeCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
   /** Exit code of a failure: bad input, unusable model, runtime error. */
@@ -32,6 +32,10 @@ public final class Main {
   /** Runs the tool as the command line would, returning the exit code; used by tests. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
     System.setProperty("ai.djl.offline", "true");
+    // The tokenizer library logs through slf4j; its notes (e.g. no GPU found) are noise here.
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", java.util.Arrays.asList(args).contains("--verbose") ? "info" : "error");
+    }
     Main main = new Main();
     CommandLine cli = new CommandLine(main);
     cli.setOut(out);

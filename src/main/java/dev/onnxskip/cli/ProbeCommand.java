@@ -1,0 +1,83 @@
+package dev.onnxskip.cli;
+
+import dev.onnxskip.UsageException;
+import dev.onnxskip.eval.Runtime;
+import dev.onnxskip.graph.ModelIO;
+import dev.onnxskip.probe.Pooling;
+import dev.onnxskip.probe.ProbeRun;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code onnx-skip probe}: turn an encoder into a classifier with a trained linear head. */
+@Command(
+    name = "probe",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train a linear probe (logistic regression) on a frozen encoder and write encoder + head as one classifier ONNX.",
+      "The result has a 'logits' output and id2label metadata, so eval and rewrite take it like any fine-tuned model."
+    })
+public final class ProbeCommand implements Callable<Integer> {
+
+  @Option(names = "--model", required = true, paramLabel = "ENCODER.onnx", description = "An encoder with a last_hidden_state output.")
+  Path model;
+
+  @Mixin TokenizerOptions tokenizer;
+
+  @Option(names = "--train", required = true, paramLabel = "FILE", description = "Labelled training data: .jsonl, .csv or .tsv.")
+  Path train;
+
+  @Mixin DataOptions dataOptions;
+
+  @Option(names = "--labels", split = ",", paramLabel = "NAME,...", description = "Label names in logit order (default: the data's labels, sorted).")
+  List<String> labels = List.of();
+
+  @Option(names = "--pooling", defaultValue = "mean", paramLabel = "mean|cls", description = "Mean over real tokens, or the first token (default: ${DEFAULT-VALUE}).")
+  String pooling;
+
+  @Option(names = "--c", defaultValue = "1.0", description = "Inverse L2 regularisation strength (default: ${DEFAULT-VALUE}).")
+  double c;
+
+  @Mixin RuntimeOptions runtime;
+
+  @Option(names = {"-o", "--output"}, required = true, paramLabel = "CLASSIFIER.onnx", description = "Where to write the classifier.")
+  Path output;
+
+  @Option(names = "--force", description = "Replace an existing output.")
+  boolean force;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    Pooling pool = switch (pooling.toLowerCase(Locale.ROOT)) {
+      case "mean" -> Pooling.MEAN;
+      case "cls" -> Pooling.CLS;
+      default -> throw new UsageException("unknown pooling '" + pooling + "': expected mean or cls");
+    };
+    if (output.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
+      throw new UsageException("output " + output + " is the input model; refusing to overwrite it");
+    }
+    if (Files.exists(output) && !force) {
+      throw new UsageException("output " + output + " exists; use --force to replace it");
+    }
+    Runtime rt = Runtime.open(runtime.parsedDevice(), runtime.threads);
+    ProbeRun.Outcome o = ProbeRun.train(model, tokenizer.tokenizer, train, dataOptions.columns(), labels, pool,
+        tokenizer.maxLength, c, rt, runtime.batchSize);
+    ModelIO.save(o.classifier().proto(), output);
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf("probe: %d examples, labels %s, %s pooling, C=%s%n", o.examples(), o.labels(), pool.name().toLowerCase(Locale.ROOT), c);
+    out.printf("features: %.1f s on %s; training: %.2f s; training accuracy %.4f%n", o.featureSeconds(), rt.note(),
+        o.probe().seconds(), o.probe().trainAccuracy());
+    out.printf("wrote %s%n", output);
+    out.flush();
+    return 0;
+  }
+}

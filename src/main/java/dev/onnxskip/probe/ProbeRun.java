@@ -1,0 +1,124 @@
+package dev.onnxskip.probe;
+
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.UsageException;
+import dev.onnxskip.eval.BatchSource;
+import dev.onnxskip.eval.Batching;
+import dev.onnxskip.eval.ClassifierSignature;
+import dev.onnxskip.eval.DataColumns;
+import dev.onnxskip.eval.EncodedDataset;
+import dev.onnxskip.eval.LabelSet;
+import dev.onnxskip.eval.LabelledData;
+import dev.onnxskip.eval.Runtime;
+import dev.onnxskip.eval.TextEncoder;
+import dev.onnxskip.eval.TokenBatch;
+import dev.onnxskip.eval.TokenFeeds;
+import dev.onnxskip.graph.ExternalData;
+import dev.onnxskip.graph.ModelIO;
+import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.graph.TensorTypes;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * Trains a linear probe on a frozen encoder and writes encoder + head as one classifier ONNX:
+ * the encoder runs once over the training set, its token states are pooled, and a logistic
+ * regression learns the head.
+ */
+public final class ProbeRun {
+  private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
+
+  /** What a probe run produced. */
+  public record Outcome(OnnxModel classifier, LinearProbe probe, List<String> labels, int examples, double featureSeconds) {}
+
+  private ProbeRun() {}
+
+  /**
+   * @param labels label names in logit order; empty to use the sorted distinct labels of the data
+   */
+  public static Outcome train(Path encoderPath, Path tokenizer, Path trainData, DataColumns columns, List<String> labels,
+      Pooling pooling, int maxLength, double c, Runtime runtime, int batchSize) {
+    if (batchSize <= 0) {
+      throw new UsageException("--batch-size must be positive, got " + batchSize);
+    }
+    OnnxModel encoder = ModelIO.load(encoderPath);
+    List<ClassifierSignature.TokenInput> inputs = ClassifierSignature.tokenInputs(encoder);
+    String tokenStates = tokenStatesOutput(encoder);
+    String mask = inputs.stream().filter(i -> i.role() == ClassifierSignature.Role.ATTENTION_MASK).findFirst()
+        .map(ClassifierSignature.TokenInput::name)
+        .orElseThrow(() -> new OnnxSkipException(encoderPath + ": the encoder has no attention_mask input to pool with"));
+    LabelledData data = LabelledData.read(trainData, columns);
+    List<String> names = labels.isEmpty()
+        ? List.copyOf(new TreeSet<>(data.examples().stream().map(e -> e.label()).toList()))
+        : labels;
+    LabelSet labelSet = LabelSet.of(names);
+    int[] gold = labelSet.goldIndices(data);
+    EncodedDataset encoded;
+    try (TextEncoder textEncoder = TextEncoder.open(tokenizer, maxLength)) {
+      encoded = textEncoder.encode(data);
+    }
+    long start = System.nanoTime();
+    float[][] features = features(encoder, inputs, tokenStates, pooling, Batching.of(encoded, batchSize, true), runtime, encoderPath);
+    double featureSeconds = (System.nanoTime() - start) / 1e9;
+    LinearProbe probe = LinearProbe.train(features, gold, names.size(), c);
+    OnnxModel classifier = HeadWriter.append(encoder, tokenStates, mask, pooling, probe.weights(), probe.bias(), names);
+    return new Outcome(classifier, probe, names, data.size(), featureSeconds);
+  }
+
+  /** The encoder's token-state output: {@code last_hidden_state}, or its only 3-D float output. */
+  static String tokenStatesOutput(OnnxModel encoder) {
+    List<ValueInfoProto> outputs = encoder.graph().outputs();
+    Optional<ValueInfoProto> named = outputs.stream().filter(o -> o.getName().equals("last_hidden_state")).findFirst();
+    if (named.isPresent()) {
+      return named.get().getName();
+    }
+    List<ValueInfoProto> threeD = outputs.stream()
+        .filter(o -> o.getType().getTensorType().getElemType() == DataType.FLOAT_VALUE && TensorTypes.dims(o).size() == 3)
+        .toList();
+    if (threeD.size() != 1) {
+      throw new OnnxSkipException(encoder.describe() + ": expected an encoder with a 'last_hidden_state' output or one 3-D float output, found "
+          + outputs.stream().map(o -> o.getName() + " " + TensorTypes.describe(o)).toList());
+    }
+    return threeD.get(0).getName();
+  }
+
+  /** Pooled token states of every example, in dataset order. */
+  static float[][] features(OnnxModel encoder, List<ClassifierSignature.TokenInput> inputs, String tokenStates, Pooling pooling,
+      BatchSource batches, Runtime runtime, Path label) {
+    float[][] features = new float[batches.exampleCount()][];
+    byte[] bytes = ExternalData.inline(encoder).proto().toByteArray();
+    try (OrtSession.SessionOptions opts = runtime.sessionOptions();
+        OrtSession session = ENV.createSession(bytes, opts)) {
+      for (int b = 0; b < batches.batchCount(); b++) {
+        TokenBatch batch = batches.batch(b);
+        Map<String, OnnxTensor> feeds = TokenFeeds.create(inputs, session.getInputNames(), batch, 1);
+        try (OrtSession.Result result = session.run(feeds, java.util.Set.of(tokenStates))) {
+          OnnxTensor states = (OnnxTensor) result.get(0);
+          long[] shape = states.getInfo().getShape();
+          FloatBuffer fb = states.getFloatBuffer();
+          float[] flat = new float[fb.remaining()];
+          fb.get(flat);
+          float[][] pooled = pooling.pool(flat, batch.attentionMask(), batch.size(), batch.seqLen(), (int) shape[2]);
+          for (int r = 0; r < batch.size(); r++) {
+            features[batch.rows()[r]] = pooled[r];
+          }
+        } finally {
+          feeds.values().forEach(OnnxTensor::close);
+        }
+      }
+    } catch (OrtException e) {
+      throw new OnnxSkipException("ONNX Runtime failed running the encoder " + label + ": " + e.getMessage().lines().findFirst().orElse(""), e);
+    }
+    return features;
+  }
+}
