@@ -68,6 +68,15 @@ public final class Batch {
     return typeIds;
   }
 
+  /** The input tensor a model input of this role reads. */
+  public long[] tensor(ClassifierSignature.Role role) {
+    return switch (role) {
+      case INPUT_IDS -> ids;
+      case ATTENTION_MASK -> mask;
+      case TOKEN_TYPE_IDS -> typeIds;
+    };
+  }
+
   /** The same values as int32, for models that declare int32 inputs. */
   public static int[] toInt32(long[] values) {
     int[] narrowed = new int[values.length];

@@ -21,7 +21,7 @@ import java.util.NoSuchElementException;
  * <p>The plan holds only the order; {@link #batch(int)} builds a batch's padded arrays when asked, so
  * memory grows with the batch size, not with the data set.
  */
-public final class BatchPlan implements Iterable<Batch> {
+public final class BatchPlan implements Iterable<Batch>, BatchSource {
 
   /** The order examples are batched in. */
   public enum Order {
@@ -71,7 +71,13 @@ public final class BatchPlan implements Iterable<Batch> {
     return new BatchPlan(data, batchSize, padding, indices.stream().mapToInt(Integer::intValue).toArray());
   }
 
+  @Override
+  public int exampleCount() {
+    return data.size();
+  }
+
   /** The number of batches. */
+  @Override
   public int batchCount() {
     return (order.length + batchSize - 1) / batchSize;
   }
@@ -116,6 +122,7 @@ public final class BatchPlan implements Iterable<Batch> {
   }
 
   /** Builds batch {@code batch}: new arrays, padded with the data set's pad id, mask 0 and type 0. */
+  @Override
   public Batch batch(int batch) {
     int[] examples = exampleIndices(batch);
     int seqLen = seqLen(examples);

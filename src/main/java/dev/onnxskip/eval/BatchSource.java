@@ -8,7 +8,7 @@ public interface BatchSource {
   int batchCount();
 
   /** Builds batch {@code i}; its rows say which examples it holds. */
-  TokenBatch batch(int i);
+  Batch batch(int i);
 
   /** The number of examples over all batches. */
   int exampleCount();

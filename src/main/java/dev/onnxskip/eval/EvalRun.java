@@ -78,7 +78,7 @@ public final class EvalRun {
       layout.vocabularySize().ifPresent(rows -> checkVocabulary(encoder, rows, cfg));
       encoded = encoder.encode(data);
     }
-    BatchSource batches = Batching.of(encoded, cfg.batchSize(), cfg.sortByLength());
+    BatchSource batches = BatchPlan.of(encoded, cfg.batchSize(), cfg.sortByLength() ? BatchPlan.Order.LONGEST_FIRST : BatchPlan.Order.DATASET, BatchPlan.Padding.LONGEST_IN_BATCH);
 
     String modelSha = Digests.sha256(cfg.model());
     String dataSha = Digests.sha256(cfg.data());
@@ -107,7 +107,7 @@ public final class EvalRun {
       Set<Integer> skipBatches = finishedBatches(batches, todo, logits);
       long examplesLeft = 0;
       for (int b = 0; b < batches.batchCount(); b++) {
-        examplesLeft += skipBatches.contains(b) ? 0 : (long) batches.batch(b).size() * todo.size();
+        examplesLeft += skipBatches.contains(b) ? 0 : (long) batches.batch(b).batchSize() * todo.size();
       }
       listener.start(runtime.note(), todo.size(), examplesLeft);
       if (!todo.isEmpty()) {
@@ -209,7 +209,7 @@ public final class EvalRun {
     Set<Integer> done = new HashSet<>();
     for (int b = 0; b < batches.batchCount(); b++) {
       boolean finished = !todo.isEmpty();
-      for (int row : batches.batch(b).rows()) {
+      for (int row : batches.batch(b).exampleIndices()) {
         for (Optional<SkipSpan> s : todo) {
           finished &= logits.get(s)[row] != null;
         }

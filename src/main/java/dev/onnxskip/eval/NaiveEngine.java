@@ -49,10 +49,10 @@ public final class NaiveEngine implements EvalEngine {
           if (skipBatches.contains(b)) {
             continue;
           }
-          TokenBatch batch = batches.batch(b);
-          rows.add(batch.rows());
+          Batch batch = batches.batch(b);
+          rows.add(batch.exampleIndices());
           logits.addAll(List.of(session.logits(batch)));
-          progress.examples(batch.size());
+          progress.examples(batch.batchSize());
         }
       }
       // One journal entry per variant: the naive engine's unit of work is a whole session.

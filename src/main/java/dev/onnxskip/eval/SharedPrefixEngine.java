@@ -89,8 +89,8 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
       if (skipBatches.contains(b)) {
         continue;
       }
-      TokenBatch batch = batches.batch(b);
-      int n = batch.size();
+      Batch batch = batches.batch(b);
+      int n = batch.batchSize();
       int seq = batch.seqLen();
       float[][] states = new float[layers + 1][];
       states[0] = runPart(embeddings, batch, 1, null, seq);
@@ -98,7 +98,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
         states[k + 1] = runPart(blocks.get(k), batch, 1, states[k], seq);
       }
       if (wantBaseline) {
-        sink.done(Optional.empty(), batch.rows(), rows(runPart(head, batch, 1, states[layers], seq), n));
+        sink.done(Optional.empty(), batch.exampleIndices(), rows(runPart(head, batch, 1, states[layers], seq), n));
       }
       for (Map.Entry<Integer, List<Integer>> group : startsByEnd.entrySet()) {
         int end = group.getKey();
@@ -110,7 +110,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
         float[][] logits = rows(runPart(head, batch, starts.size(), x, seq), n * starts.size());
         for (int i = 0; i < starts.size(); i++) {
           float[][] part = java.util.Arrays.copyOfRange(logits, i * n, (i + 1) * n);
-          sink.done(Optional.of(new SkipSpan(starts.get(i), end)), batch.rows(), part);
+          sink.done(Optional.of(new SkipSpan(starts.get(i), end)), batch.exampleIndices(), part);
         }
       }
       sink.flush();
@@ -140,9 +140,9 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
    * Runs a part on {@code copies} stacked copies of the batch: the token inputs are tiled, the
    * stream input is given already stacked.
    */
-  private float[] runPart(Part part, TokenBatch batch, int copies, float[] stream, int seq) {
+  private float[] runPart(Part part, Batch batch, int copies, float[] stream, int seq) {
     Map<String, OnnxTensor> feeds = new HashMap<>();
-    long rowsCount = (long) batch.size() * copies;
+    long rowsCount = (long) batch.batchSize() * copies;
     try {
       feeds.putAll(TokenFeeds.create(signature.inputs(), part.inputs(), batch, copies));
       if (part.streamInput().isPresent()) {

@@ -20,10 +20,10 @@ public final class TokenFeeds {
    * Tensors for the token inputs among {@code wanted}, with the batch tiled {@code copies} times
    * along the batch axis (for running several stacked states at once). The caller closes them.
    */
-  public static Map<String, OnnxTensor> create(List<ClassifierSignature.TokenInput> inputs, Set<String> wanted, TokenBatch batch, int copies)
+  public static Map<String, OnnxTensor> create(List<ClassifierSignature.TokenInput> inputs, Set<String> wanted, Batch batch, int copies)
       throws OrtException {
     Map<String, OnnxTensor> feeds = new HashMap<>();
-    long[] shape = {(long) batch.size() * copies, batch.seqLen()};
+    long[] shape = {(long) batch.batchSize() * copies, batch.seqLen()};
     try {
       for (ClassifierSignature.TokenInput in : inputs) {
         if (!wanted.contains(in.name())) {
@@ -31,7 +31,7 @@ public final class TokenFeeds {
         }
         long[] values = tile(batch.tensor(in.role()), copies);
         feeds.put(in.name(), in.int32()
-            ? OnnxTensor.createTensor(ENV, IntBuffer.wrap(toInts(values)), shape)
+            ? OnnxTensor.createTensor(ENV, IntBuffer.wrap(Batch.toInt32(values)), shape)
             : OnnxTensor.createTensor(ENV, LongBuffer.wrap(values), shape));
       }
       return feeds;
@@ -52,11 +52,4 @@ public final class TokenFeeds {
     return out;
   }
 
-  private static int[] toInts(long[] values) {
-    int[] ints = new int[values.length];
-    for (int i = 0; i < values.length; i++) {
-      ints[i] = Math.toIntExact(values[i]);
-    }
-    return ints;
-  }
 }

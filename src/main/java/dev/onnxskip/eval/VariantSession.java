@@ -38,16 +38,16 @@ public final class VariantSession implements AutoCloseable {
   }
 
   /** Logits of every example of a batch, row by row in batch order. */
-  public float[][] logits(TokenBatch batch) {
+  public float[][] logits(Batch batch) {
     Map<String, OnnxTensor> feeds = Map.of();
     try {
       feeds = TokenFeeds.create(signature.inputs(), session.getInputNames(), batch, 1);
       try (OrtSession.Result result = session.run(feeds, java.util.Set.of(signature.logitsOutput()))) {
         OnnxValue v = result.get(0);
         float[][] logits = (float[][]) v.getValue();
-        if (logits.length != batch.size()) {
+        if (logits.length != batch.batchSize()) {
           throw new OnnxSkipException(label + ": output '" + signature.logitsOutput() + "' has " + logits.length
-              + " rows for a batch of " + batch.size() + "; expected logits of shape [batch, labels]");
+              + " rows for a batch of " + batch.batchSize() + "; expected logits of shape [batch, labels]");
         }
         return logits;
       }

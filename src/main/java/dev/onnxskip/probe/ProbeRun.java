@@ -9,7 +9,7 @@ import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.UsageException;
 import dev.onnxskip.eval.BatchSource;
-import dev.onnxskip.eval.Batching;
+import dev.onnxskip.eval.BatchPlan;
 import dev.onnxskip.eval.ClassifierSignature;
 import dev.onnxskip.eval.DataColumns;
 import dev.onnxskip.eval.EncodedDataset;
@@ -17,7 +17,7 @@ import dev.onnxskip.eval.LabelSet;
 import dev.onnxskip.eval.LabelledData;
 import dev.onnxskip.eval.Runtime;
 import dev.onnxskip.eval.TextEncoder;
-import dev.onnxskip.eval.TokenBatch;
+import dev.onnxskip.eval.Batch;
 import dev.onnxskip.eval.TokenFeeds;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
@@ -68,7 +68,7 @@ public final class ProbeRun {
       encoded = textEncoder.encode(data);
     }
     long start = System.nanoTime();
-    float[][] features = features(encoder, inputs, tokenStates, pooling, Batching.of(encoded, batchSize, true), runtime, encoderPath);
+    float[][] features = features(encoder, inputs, tokenStates, pooling, BatchPlan.of(encoded, batchSize), runtime, encoderPath);
     double featureSeconds = (System.nanoTime() - start) / 1e9;
     LinearProbe probe = LinearProbe.train(features, gold, names.size(), c);
     OnnxModel classifier = HeadWriter.append(encoder, tokenStates, mask, pooling, probe.weights(), probe.bias(), names);
@@ -100,7 +100,7 @@ public final class ProbeRun {
     try (OrtSession.SessionOptions opts = runtime.sessionOptions();
         OrtSession session = ENV.createSession(bytes, opts)) {
       for (int b = 0; b < batches.batchCount(); b++) {
-        TokenBatch batch = batches.batch(b);
+        Batch batch = batches.batch(b);
         Map<String, OnnxTensor> feeds = TokenFeeds.create(inputs, session.getInputNames(), batch, 1);
         try (OrtSession.Result result = session.run(feeds, java.util.Set.of(tokenStates))) {
           OnnxTensor states = (OnnxTensor) result.get(0);
@@ -108,9 +108,9 @@ public final class ProbeRun {
           FloatBuffer fb = states.getFloatBuffer();
           float[] flat = new float[fb.remaining()];
           fb.get(flat);
-          float[][] pooled = pooling.pool(flat, batch.attentionMask(), batch.size(), batch.seqLen(), (int) shape[2]);
-          for (int r = 0; r < batch.size(); r++) {
-            features[batch.rows()[r]] = pooled[r];
+          float[][] pooled = pooling.pool(flat, batch.mask(), batch.batchSize(), batch.seqLen(), (int) shape[2]);
+          for (int r = 0; r < batch.batchSize(); r++) {
+            features[batch.exampleIndices()[r]] = pooled[r];
           }
         } finally {
           feeds.values().forEach(OnnxTensor::close);
