@@ -85,6 +85,10 @@ public record LabelledData(Path file, Format format, List<Example> examples) {
     if (examples.isEmpty()) {
       throw new IllegalArgumentException(file + " has no examples");
     }
+    boolean pairs = examples.get(0).isPair();
+    if (examples.stream().anyMatch(example -> example.isPair() != pairs)) {
+      throw new IllegalArgumentException(file + ": either every example is a text pair or none is");
+    }
   }
 
   /** Reads {@code file} in the format of its extension, taking text, pair and label from {@code columns}. */

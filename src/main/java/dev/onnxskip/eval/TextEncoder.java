@@ -81,9 +81,11 @@ public final class TextEncoder implements AutoCloseable {
       }
       return root;
     } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null
+          ? ""
+          : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
       throw new OnnxSkipException(
-          file + ": not a tokenizer.json: invalid JSON at line " + e.getLocation().getLineNr()
-              + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage(), e);
+          file + ": not a tokenizer.json: invalid JSON" + where + ": " + e.getOriginalMessage(), e);
     } catch (IOException e) {
       throw new OnnxSkipException("cannot read tokenizer file " + file + ": " + e.getMessage(), e);
     }
