@@ -1,4 +1,4 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.graph;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,7 +13,7 @@ import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class FileDigestTest {
+class DigestsTest {
 
   @TempDir Path dir;
 
@@ -21,9 +21,9 @@ class FileDigestTest {
   void matchesKnownDigests() throws IOException {
     // FIPS 180-2 test vectors.
     Path abc = Files.writeString(dir.resolve("abc.txt"), "abc", StandardCharsets.US_ASCII);
-    assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", FileDigest.sha256(abc));
+    assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", Digests.sha256(abc));
     Path empty = Files.write(dir.resolve("empty"), new byte[0]);
-    assertEquals("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", FileDigest.sha256(empty));
+    assertEquals("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", Digests.sha256(empty));
   }
 
   @Test
@@ -34,13 +34,13 @@ class FileDigestTest {
     }
     Path file = Files.write(dir.resolve("big.bin"), bytes);
     String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    assertEquals(expected, FileDigest.sha256(file));
+    assertEquals(expected, Digests.sha256(file));
   }
 
   @Test
   void missingFileIsNamed() {
     Path missing = dir.resolve("absent.onnx");
-    assertEquals("file not found: " + missing,
-        assertThrows(OnnxSkipException.class, () -> FileDigest.sha256(missing)).getMessage());
+    assertEquals("cannot read " + missing + ": no such file or directory",
+        assertThrows(OnnxSkipException.class, () -> Digests.sha256(missing)).getMessage());
   }
 }
