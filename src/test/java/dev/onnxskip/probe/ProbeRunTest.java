@@ -1,0 +1,102 @@
+package dev.onnxskip.probe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.onnxskip.eval.BatchPlan;
+import dev.onnxskip.eval.ClassifierSignature;
+import dev.onnxskip.eval.DataColumns;
+import dev.onnxskip.eval.Device;
+import dev.onnxskip.eval.EncodedDataset;
+import dev.onnxskip.eval.LabelledData;
+import dev.onnxskip.eval.Runtime;
+import dev.onnxskip.eval.TextEncoder;
+import dev.onnxskip.eval.VariantSession;
+import dev.onnxskip.graph.ModelIO;
+import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.layout.LayoutDetector;
+import dev.onnxskip.rewrite.SkipRewriter;
+import dev.onnxskip.rewrite.SkipSpan;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The probe's ONNX head computes what the probe computes in Java, and survives skip rewrites. */
+class ProbeRunTest {
+  static final Path ENCODER = Path.of("models/minilm-l6/model.onnx");
+  static final Path TOKENIZER = Path.of("models/minilm-l6/tokenizer.json");
+
+  static Path trainingData(Path dir) throws Exception {
+    String[] good = {"a wonderful, moving film", "great acting and a lovely story", "I loved every minute of it",
+        "brilliant and funny", "one of the best movies this year", "beautiful music and a happy ending"};
+    String[] bad = {"a boring, dreadful mess", "terrible acting and a dull plot", "I hated every minute of it",
+        "awful and far too long", "one of the worst movies ever made", "ugly, noisy and pointless"};
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < good.length; i++) {
+      lines.add("{\"text\": \"" + good[i] + "\", \"label\": \"pos\"}");
+      lines.add("{\"text\": \"" + bad[i] + "\", \"label\": \"neg\"}");
+    }
+    return Files.write(dir.resolve("train.jsonl"), lines);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Pooling.class)
+  void graphLogitsEqualTheProbesOwnPrediction(Pooling pooling, @TempDir Path tmp) throws Exception {
+    Path train = trainingData(tmp);
+    Runtime cpu = Runtime.open(Device.CPU, 1);
+    ProbeRun.Outcome outcome = ProbeRun.train(ENCODER, TOKENIZER, train, DataColumns.DEFAULT, List.of(), pooling, 32, 10.0, cpu, 5);
+    assertEquals(List.of("neg", "pos"), outcome.labels(), "labels default to the data's, sorted");
+    assertEquals("{\"0\":\"neg\",\"1\":\"pos\"}", outcome.classifier().metadata().get("id2label"));
+    assertTrue(outcome.probe().trainAccuracy() > 0.9, "separable toy data: " + outcome.probe().trainAccuracy());
+
+    OnnxModel encoder = ModelIO.load(ENCODER);
+    LabelledData data = LabelledData.read(train, DataColumns.DEFAULT);
+    EncodedDataset encoded;
+    try (TextEncoder textEncoder = TextEncoder.open(TOKENIZER, 32)) {
+      encoded = textEncoder.encode(data);
+    }
+    // Batches of 4 mix lengths, so padding must not leak into the pooled features.
+    BatchPlan plan = BatchPlan.of(encoded, 4);
+    float[][] features = ProbeRun.features(encoder, ClassifierSignature.tokenInputs(encoder), "last_hidden_state", pooling, plan, cpu, ENCODER);
+    ClassifierSignature signature = ClassifierSignature.of(outcome.classifier(), Optional.empty());
+    assertEquals(2, signature.logitsWidth());
+    double maxDiff = 0;
+    try (VariantSession session = VariantSession.open(outcome.classifier(), signature, cpu, "probe classifier")) {
+      for (int b = 0; b < plan.batchCount(); b++) {
+        var batch = plan.batch(b);
+        float[][] graph = session.logits(batch);
+        for (int r = 0; r < batch.batchSize(); r++) {
+          float[] java = outcome.probe().logits(features[batch.exampleIndex(r)]);
+          for (int c = 0; c < java.length; c++) {
+            maxDiff = Math.max(maxDiff, Math.abs(java[c] - graph[r][c]));
+          }
+        }
+      }
+    }
+    assertTrue(maxDiff <= 1e-4, "ONNX head vs Java head, max diff " + maxDiff);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Pooling.class)
+  void headSurvivesEverySkipRewrite(Pooling pooling) {
+    OnnxModel encoder = ModelIO.load(ENCODER);
+    float[] weights = new float[384 * 3];
+    for (int i = 0; i < weights.length; i++) {
+      weights[i] = (float) Math.sin(i);
+    }
+    OnnxModel classifier = HeadWriter.append(encoder, "last_hidden_state", "attention_mask", pooling, weights, new float[] {0.1f, 0.2f, 0.3f},
+        List.of("a", "b", "c"));
+    var layout = LayoutDetector.detect(classifier);
+    assertEquals(6, layout.layers(), "the head is not mistaken for a block");
+    for (SkipSpan span : List.of(new SkipSpan(0, 5), new SkipSpan(2, 3))) {
+      OnnxModel variant = SkipRewriter.variant(classifier, layout, span, "sha");
+      assertEquals(List.of("logits"), variant.graph().outputNames());
+      assertTrue(variant.graph().initializers().containsKey("/onnx_skip_probe/classifier.weight"), "head weights kept");
+    }
+  }
+}
