@@ -3,7 +3,7 @@ MVN ?= mvn -B -q
 JAR := bin/onnx-skip.jar
 MODEL_FILES := models/minilm-l6/model.onnx models/minilm-l6/tokenizer.json models/minilm-l6-q/model.onnx
 
-.PHONY: build build-gpu models data test test-tools bench clean
+.PHONY: build build-gpu models data demo demo-spam test test-tools bench clean
 
 build: $(JAR)
 
@@ -30,6 +30,21 @@ data/%/dev.jsonl: tools/fetch-data.sh tools/make-splits.mjs
 	tools/fetch-data.sh $*
 
 data/%/train.jsonl: data/%/dev.jsonl ;
+
+# The embedded default: a linear probe on the real MiniLM encoder, then every skip span on IMDb.
+MINILM := models/minilm-l6
+demo: build models data/imdb/dev.jsonl
+	bin/onnx-skip probe --model $(MINILM)/model.onnx --tokenizer $(MINILM)/tokenizer.json \
+	  --train data/imdb/train.jsonl -o out/demo/classifier.onnx --force
+	bin/onnx-skip eval --model out/demo/classifier.onnx --tokenizer $(MINILM)/tokenizer.json \
+	  --data data/imdb/dev.jsonl --spans all --out out/demo --force
+
+# Three labels (easy_ham, hard_ham, spam) show per-label patterns more clearly than two.
+demo-spam: build models data/spam/dev.jsonl
+	bin/onnx-skip probe --model $(MINILM)/model.onnx --tokenizer $(MINILM)/tokenizer.json \
+	  --train data/spam/train.jsonl -o out/demo-spam/classifier.onnx --force
+	bin/onnx-skip eval --model out/demo-spam/classifier.onnx --tokenizer $(MINILM)/tokenizer.json \
+	  --data data/spam/dev.jsonl --spans all --out out/demo-spam --force
 
 test: models test-tools
 	$(MVN) test
