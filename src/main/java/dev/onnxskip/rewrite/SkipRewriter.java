@@ -36,7 +36,7 @@ public final class SkipRewriter {
     for (int k = span.start() + 1; k <= span.end() + 1; k++) {
       String skipped = layout.boundary(k);
       if (graphOutputs.contains(skipped)) {
-        renameProducerOutput(g, skipped, skipped + "/onnx_skip_bypassed");
+        g.renameOutput(skipped, skipped + "/onnx_skip_bypassed");
         g.addNode(new Node(NodeProto.newBuilder()
             .setOpType("Identity")
             .setName("/onnx_skip/skip_" + span.start() + "_" + span.end() + "/Identity_" + k)
@@ -50,20 +50,6 @@ public final class SkipRewriter {
     g.toposort();
     return model.withGraph(g).withMetadata(
         new Provenance(span, layout.layers(), sourceSha256, ToolVersion.get()).toMetadata());
-  }
-
-  /** Gives a tensor a new name at its producer, leaving its readers on the old name. */
-  private static void renameProducerOutput(Graph g, String tensor, String newName) {
-    List<Node> nodes = g.nodes();
-    for (int i = 0; i < nodes.size(); i++) {
-      NodeProto p = nodes.get(i).proto();
-      int at = p.getOutputList().indexOf(tensor);
-      if (at >= 0) {
-        Node renamed = new Node(p.toBuilder().setOutput(at, newName).build());
-        g.replaceNode(i, renamed);
-        return;
-      }
-    }
   }
 
   /** The value info that a tensor's new graph input or output should carry. */
