@@ -288,8 +288,9 @@ public final class Graph {
 
   /**
    * One cycle among the nodes that a topological sort left over, as node labels in data-flow
-   * order, e.g. {@code 'A' -> 'B' -> 'A'}. A node is left over because it waits for a left-over
-   * producer, so following those producers from any left-over node must come back on itself.
+   * order from the node that comes first, e.g. {@code 'A' -> 'B' -> 'A'}. A node is left over
+   * because it waits for a left-over producer, so following those producers from any left-over
+   * node must come back on itself.
    */
   private String describeCycle(int[] pending, List<List<Integer>> dependents) {
     Map<Integer, Integer> waitsFor = new HashMap<>();
@@ -313,6 +314,8 @@ public final class Graph {
     }
     List<Integer> cycle = new ArrayList<>(walk.subList(walk.indexOf(i), walk.size()));
     Collections.reverse(cycle);
+    // Start at the node that comes first in the file, so the same cycle always reads the same.
+    Collections.rotate(cycle, -cycle.indexOf(Collections.min(cycle)));
     cycle.add(cycle.get(0));
     return cycle.stream().map(c -> "'" + nodes.get(c).label() + "'").collect(Collectors.joining(" -> "));
   }
