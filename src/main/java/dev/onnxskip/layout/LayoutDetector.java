@@ -7,6 +7,8 @@ import dev.onnxskip.graph.Node;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.graph.TensorIndex;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -112,37 +114,97 @@ public final class LayoutDetector {
     if (perAnchor.values().stream().distinct().count() > 1) {
       return new Structural(null, found + ", unevenly spread (" + join(perAnchor.values()) + " per boundary)");
     }
-    List<Integer> layerNorms = new ArrayList<>();
-    for (int k = 0; k + 1 < anchors.size(); k++) {
-      layerNorms.add(facts.layerNorms(anchors.get(k), anchors.get(k + 1)));
+    Optional<String> unlike = unlikeBlocks(anchors, facts);
+    if (unlike.isPresent()) {
+      return new Structural(null, found + ", but the blocks between them are unlike (" + unlike.get() + ")");
     }
-    if (layerNorms.stream().distinct().count() > 1) {
-      return new Structural(null, found + ", but the blocks between them are unlike (" + join(layerNorms)
-          + " LayerNorms on the residual stream)");
-    }
-    Optional<Integer> end = lastBlockOutput(anchors, layerNorms.isEmpty() ? 2 : layerNorms.get(0), facts);
+    int layerNormsPerBlock = anchors.size() >= 2 ? facts.layerNorms(anchors.get(0), anchors.get(1)) : 2;
+    Optional<Integer> end = lastBlockOutput(anchors, layerNormsPerBlock, facts);
     if (end.isEmpty()) {
       return new Structural(null, found + ", but no end of the last block on the residual stream");
     }
-    int perBlock = facts.layerNorms(anchors.get(anchors.size() - 1), end.get());
-    int before = facts.layerNorms(-1, anchors.get(0));
-    int after = facts.layerNorms(end.get(), chain.size() - 1);
-    // A block whose attention was not recognised leaves a block's worth of LayerNorms outside.
-    if (perBlock > 0 && before >= perBlock) {
-      return new Structural(null, found + ", but " + before + " LayerNorms precede the first block on the residual stream,"
-          + " as many as a block holds (" + perBlock + "): a block whose attention is not recognised?");
-    }
-    if (perBlock > 0 && after >= perBlock) {
-      return new Structural(null, found + ", but " + after + " LayerNorms follow the last block on the residual stream,"
-          + " as many as a block holds (" + perBlock + "): a block whose attention is not recognised?");
+    Optional<String> leftOut = blockLeftOutside(anchors, end.get(), facts);
+    if (leftOut.isPresent()) {
+      return new Structural(null, found + ", but " + leftOut.get() + ": a block whose attention is not recognised?");
     }
     List<String> boundaries = new ArrayList<>();
     anchors.forEach(a -> boundaries.add(chain.get(a)));
     boundaries.add(chain.get(end.get()));
     int perBoundary = perAnchor.firstEntry().getValue();
     String ops = perBoundary == 1 ? "" : ", " + perBoundary + " attention ops each";
+    int perBlock = facts.layerNorms(anchors.get(anchors.size() - 1), end.get());
     return new Structural(boundaries, anchors.size() + " attention blocks on the residual stream" + ops
         + ", " + perBlock + " LayerNorms each");
+  }
+
+  /**
+   * How the stretches between consecutive anchors differ, if they do: in the number of LayerNorms
+   * on the stream, or, where LayerNorms do not show, by one stretch repeating another's ops, as
+   * two blocks taken for one do when the second block's attention is not recognised.
+   */
+  private static Optional<String> unlikeBlocks(List<Integer> anchors, StreamFacts facts) {
+    List<Integer> layerNorms = new ArrayList<>();
+    List<List<String>> stretches = new ArrayList<>();
+    for (int k = 0; k + 1 < anchors.size(); k++) {
+      layerNorms.add(facts.layerNorms(anchors.get(k), anchors.get(k + 1)));
+      stretches.add(facts.producerOps(anchors.get(k) + 1, anchors.get(k + 1) + 1));
+    }
+    if (layerNorms.stream().distinct().count() > 1) {
+      return Optional.of(join(layerNorms) + " LayerNorms on the residual stream");
+    }
+    List<String> shortest = stretches.stream().min(Comparator.comparingInt(List::size)).orElse(List.of());
+    if (stretches.stream().anyMatch(ops -> ops.size() > shortest.size() && isRepetition(ops, shortest))) {
+      return Optional.of(join(stretches.stream().map(List::size).toList())
+          + " tensors on the residual stream, some repeating the ops of another");
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Where a block-sized stretch lies before the first block or after the last, if one does: as
+   * many LayerNorms as a block holds (when a block holds two or more, so that the embeddings' one
+   * LayerNorm is no block), or, where none show (pre-LN blocks, norms not recognised), a repeat of
+   * the neighbouring block's ops.
+   */
+  private static Optional<String> blockLeftOutside(List<Integer> anchors, int end, StreamFacts facts) {
+    int first = anchors.get(0);
+    int last = anchors.get(anchors.size() - 1);
+    int perBlock = facts.layerNorms(last, end);
+    int before = facts.layerNorms(-1, first);
+    int after = facts.layerNorms(end, facts.length() - 1);
+    if (perBlock >= 2 && before >= perBlock) {
+      return Optional.of(before + " LayerNorms precede the first block on the residual stream, as many as a block holds (" + perBlock + ")");
+    }
+    if (perBlock >= 2 && after >= perBlock) {
+      return Optional.of(after + " LayerNorms follow the last block on the residual stream, as many as a block holds (" + perBlock + ")");
+    }
+    if (anchors.size() < 2) {
+      return Optional.empty();
+    }
+    int firstLength = anchors.get(1) - first;
+    if (first - firstLength >= 0
+        && facts.producerOps(first - firstLength + 1, first + 1).equals(facts.producerOps(first + 1, first + firstLength + 1))) {
+      return Optional.of("the residual stream before the first block repeats the ops of a block");
+    }
+    int lastLength = end - last;
+    if (end + lastLength < facts.length()
+        && facts.producerOps(end + 1, end + lastLength + 1).equals(facts.producerOps(last + 1, end + 1))) {
+      return Optional.of("the residual stream after the last block repeats the ops of a block");
+    }
+    return Optional.empty();
+  }
+
+  /** Whether {@code ops} is {@code unit} written out two or more times. */
+  private static boolean isRepetition(List<String> ops, List<String> unit) {
+    if (unit.isEmpty() || ops.size() % unit.size() != 0) {
+      return false;
+    }
+    for (int i = 0; i < ops.size(); i++) {
+      if (!ops.get(i).equals(unit.get(i % unit.size()))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -213,7 +275,7 @@ public final class LayoutDetector {
     return facts.layerNorms(from, to) + " LayerNorms each";
   }
 
-  private static String join(java.util.Collection<Integer> counts) {
+  private static String join(Collection<Integer> counts) {
     return counts.stream().map(String::valueOf).collect(Collectors.joining(", "));
   }
 

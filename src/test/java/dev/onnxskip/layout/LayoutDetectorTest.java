@@ -31,6 +31,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
@@ -267,6 +269,30 @@ class LayoutDetectorTest {
     assertEquals(prefix + "2 LayerNorms follow the last block on the residual stream, as many as a block holds (2): "
         + "a block whose attention is not recognised?" + suffix,
         detectionError(ModelEdits.softmaxWrittenOut(SyntheticBert.buildWithTruth(spec), i -> i == 3)));
+  }
+
+  @Test
+  void whereNoLayerNormShowsAMissingAttentionIsCaughtByTheRepeatingOps() {
+    // A norm op the detector does not know: no LayerNorm is seen on the stream.
+    Spec spec = Spec.tiny(4).withNaming(Naming.ANONYMOUS).withLayerNorm(LayerNorm.OP);
+    Built unknownNorm = new Built(ModelEdits.opTypeReplaced(SyntheticBert.build(spec), "LayerNormalization",
+        "RMSNormalization"), SyntheticBert.buildWithTruth(spec).boundaries(), spec);
+    EncoderLayout layout = LayoutDetector.detect(OnnxModel.of(unknownNorm.model()));
+    assertEquals(unknownNorm.boundaries(), layout.boundaries());
+    assertEquals("4 attention blocks on the residual stream, 0 LayerNorms each", layout.evidence());
+
+    String prefix = "<in-memory model>: cannot find the encoder blocks: found 3 candidate boundaries, 3 attention blocks, but ";
+    String suffix = ": a block whose attention is not recognised?; name the boundaries of the residual stream with --boundaries T0,T1,...";
+    assertEquals(prefix + "the residual stream before the first block repeats the ops of a block" + suffix,
+        detectionError(ModelEdits.softmaxWrittenOut(unknownNorm, i -> i == 0)));
+    assertEquals(prefix + "the residual stream after the last block repeats the ops of a block" + suffix,
+        detectionError(ModelEdits.softmaxWrittenOut(unknownNorm, i -> i == 3)));
+    String merged = detectionError(ModelEdits.softmaxWrittenOut(unknownNorm, i -> i == 1));
+    Matcher m = Pattern.compile(Pattern.quote(prefix)
+        + "the blocks between them are unlike \\((\\d+), (\\d+) tensors on the residual stream, some repeating the ops "
+        + "of another\\); name the boundaries .*").matcher(merged);
+    assertTrue(m.matches(), merged);
+    assertEquals(2 * Integer.parseInt(m.group(2)), Integer.parseInt(m.group(1)), "layers 0 and 1 taken for one block");
   }
 
   @Test
