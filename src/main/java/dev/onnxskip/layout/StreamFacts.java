@@ -15,7 +15,8 @@ import java.util.Set;
 final class StreamFacts {
 
   private static final Set<String> ATTENTION_CONTRIB_OPS =
-      Set.of("Attention", "MultiHeadAttention", "PackedAttention", "PackedMultiHeadAttention", "GroupQueryAttention");
+      Set.of("Attention", "QAttention", "MultiHeadAttention", "PackedAttention", "PackedMultiHeadAttention",
+          "GroupQueryAttention");
 
   private static final Set<String> LAYER_NORM_OPS =
       Set.of("LayerNormalization", "SkipLayerNormalization", "SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization");

@@ -205,6 +205,16 @@ class LayoutDetectorTest {
     }
   }
 
+  @Test
+  void quantizedFusedOpsAreFoundAlike() {
+    Built fused = SyntheticBert.fusedWithTruth(Spec.tiny(3).withNaming(Naming.ANONYMOUS));
+    ModelProto quantized = ModelEdits.opTypeReplaced(ModelEdits.opTypeReplaced(fused.model(),
+        "Attention", "QAttention"), "EmbedLayerNormalization", "QEmbedLayerNormalization");
+    EncoderLayout layout = LayoutDetector.detect(OnnxModel.of(quantized));
+    assertEquals(fused.boundaries(), layout.boundaries());
+    assertEquals("3 attention blocks on the residual stream, 2 LayerNorms each", layout.evidence());
+  }
+
   // ---- names as the only hint -------------------------------------------------------------------
 
   @ParameterizedTest
