@@ -116,7 +116,7 @@ public final class LayoutDetector {
     }
     Optional<String> unlike = unlikeBlocks(anchors, facts);
     if (unlike.isPresent()) {
-      return new Structural(null, found + ", but the blocks between them are unlike (" + unlike.get() + ")");
+      return new Structural(null, found + ", but " + unlike.get());
     }
     int layerNormsPerBlock = anchors.size() >= 2 ? facts.layerNorms(anchors.get(0), anchors.get(1)) : 2;
     Optional<Integer> end = lastBlockOutput(anchors, layerNormsPerBlock, facts);
@@ -138,9 +138,10 @@ public final class LayoutDetector {
   }
 
   /**
-   * How the stretches between consecutive anchors differ, if they do: in the number of LayerNorms
-   * on the stream, or, where LayerNorms do not show, by one stretch repeating another's ops, as
-   * two blocks taken for one do when the second block's attention is not recognised.
+   * Why the stretches between consecutive anchors are not one block each, if they are not: they
+   * differ in LayerNorms on the stream; one repeats another's ops, as two blocks taken for one do
+   * when the second block's attention is not recognised; or one is the same ops several times
+   * over, as when every other block's attention is not recognised.
    */
   private static Optional<String> unlikeBlocks(List<Integer> anchors, StreamFacts facts) {
     List<Integer> layerNorms = new ArrayList<>();
@@ -150,12 +151,18 @@ public final class LayoutDetector {
       stretches.add(facts.producerOps(anchors.get(k) + 1, anchors.get(k + 1) + 1));
     }
     if (layerNorms.stream().distinct().count() > 1) {
-      return Optional.of(join(layerNorms) + " LayerNorms on the residual stream");
+      return Optional.of("the blocks between them are unlike (" + join(layerNorms) + " LayerNorms on the residual stream)");
     }
     List<String> shortest = stretches.stream().min(Comparator.comparingInt(List::size)).orElse(List.of());
-    if (stretches.stream().anyMatch(ops -> ops.size() > shortest.size() && isRepetition(ops, shortest))) {
-      return Optional.of(join(stretches.stream().map(List::size).toList())
-          + " tensors on the residual stream, some repeating the ops of another");
+    if (stretches.stream().anyMatch(ops -> StreamFacts.isRepetition(ops, shortest))) {
+      return Optional.of("the blocks between them are unlike (" + join(stretches.stream().map(List::size).toList())
+          + " tensors on the residual stream, some repeating the ops of another)");
+    }
+    for (int k = 0; k + 1 < anchors.size(); k++) {
+      int repeats = facts.repeats(anchors.get(k), anchors.get(k + 1));
+      if (repeats > 1) {
+        return Optional.of("block " + k + " is the same ops " + repeats + " times over: blocks whose attention is not recognised?");
+      }
     }
     return Optional.empty();
   }
@@ -192,19 +199,6 @@ public final class LayoutDetector {
       return Optional.of("the residual stream after the last block repeats the ops of a block");
     }
     return Optional.empty();
-  }
-
-  /** Whether {@code ops} is {@code unit} written out two or more times. */
-  private static boolean isRepetition(List<String> ops, List<String> unit) {
-    if (unit.isEmpty() || ops.size() % unit.size() != 0) {
-      return false;
-    }
-    for (int i = 0; i < ops.size(); i++) {
-      if (!ops.get(i).equals(unit.get(i % unit.size()))) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /**
@@ -249,7 +243,8 @@ public final class LayoutDetector {
   /**
    * Why structure does not back name-derived boundaries, or empty if it does: every named layer
    * must hold as many attention ops as the others (none, when attention is not recognised at all)
-   * and as many LayerNorms on the residual stream, at least one; and no attention may lie outside.
+   * and as many LayerNorms on the residual stream, at least one; no attention may lie outside; and
+   * no named layer may be the same ops several times over, as several layers under one name are.
    */
   private static Optional<String> uncorroborated(NameScopes.Result names, StreamFacts facts) {
     List<Integer> at = names.boundaries().stream().map(facts.stream::indexOf).toList();
@@ -259,14 +254,20 @@ public final class LayoutDetector {
       attention.add(facts.attention(at.get(k), at.get(k + 1)));
       layerNorms.add(facts.layerNorms(at.get(k), at.get(k + 1)));
     }
+    String give = names.pattern() + " name scopes give " + attention.size() + " layers, but structure does not back them (";
     int outside = facts.attentionAnchors.size() - attention.stream().mapToInt(Integer::intValue).sum();
     boolean alike = attention.stream().distinct().count() == 1 && layerNorms.stream().distinct().count() == 1;
-    if (alike && outside == 0 && layerNorms.get(0) > 0) {
-      return Optional.empty();
+    if (!alike || outside > 0 || layerNorms.get(0) == 0) {
+      return Optional.of(give + join(attention) + " attention blocks, " + join(layerNorms) + " LayerNorms on the residual stream"
+          + (outside > 0 ? ", " + outside + " attention blocks outside them" : "") + ")");
     }
-    return Optional.of(names.pattern() + " name scopes give " + attention.size() + " layers, but structure does not back them ("
-        + join(attention) + " attention blocks, " + join(layerNorms) + " LayerNorms on the residual stream"
-        + (outside > 0 ? ", " + outside + " attention blocks outside them" : "") + ")");
+    for (int k = 0; k + 1 < at.size(); k++) {
+      int repeats = facts.repeats(at.get(k), at.get(k + 1));
+      if (repeats > 1) {
+        return Optional.of(give + "layer " + k + " is the same ops " + repeats + " times over)");
+      }
+    }
+    return Optional.empty();
   }
 
   private static String describeAlike(List<String> boundaries, StreamFacts facts) {

@@ -78,6 +78,36 @@ final class StreamFacts {
         .toList();
   }
 
+  /**
+   * How many times over the stretch at chain positions {@code from < i <= to} is one shorter
+   * stretch that holds two or more LayerNorms, as two post-LN blocks are when taken for one; 1 if
+   * it is not. A unit with fewer LayerNorms proves nothing: a fused block's stream is two
+   * SkipLayerNormalizations, a pre-LN block's two Adds, each the same op twice.
+   */
+  int repeats(int from, int to) {
+    List<String> ops = producerOps(from + 1, to + 1);
+    int n = ops.size();
+    for (int unit = 1; unit <= n / 2; unit++) {
+      if (n % unit == 0 && layerNorms(from, from + unit) >= 2 && isRepetition(ops, ops.subList(0, unit))) {
+        return n / unit;
+      }
+    }
+    return 1;
+  }
+
+  /** Whether {@code ops} is {@code unit} written out two or more times. */
+  static boolean isRepetition(List<String> ops, List<String> unit) {
+    if (unit.isEmpty() || ops.size() <= unit.size() || ops.size() % unit.size() != 0) {
+      return false;
+    }
+    for (int i = 0; i < ops.size(); i++) {
+      if (!ops.get(i).equals(unit.get(i % unit.size()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   static boolean isAttention(Node n) {
     boolean softmax = n.opType().equals("Softmax") && (n.domain().isEmpty() || n.domain().equals("ai.onnx"));
     return softmax || (n.domain().equals("com.microsoft") && ATTENTION_CONTRIB_OPS.contains(n.opType()));
