@@ -128,10 +128,6 @@ public final class Graph {
     nodes.add(node);
   }
 
-  public void replaceNode(int index, Node node) {
-    nodes.set(index, node);
-  }
-
   public void addNodes(List<Node> more) {
     nodes.addAll(more);
   }

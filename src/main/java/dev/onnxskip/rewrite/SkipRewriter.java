@@ -1,14 +1,12 @@
 package dev.onnxskip.rewrite;
 
 import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.onnxskip.ToolVersion;
 import dev.onnxskip.graph.Graph;
 import dev.onnxskip.graph.Node;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -50,16 +48,5 @@ public final class SkipRewriter {
     g.toposort();
     return model.withGraph(g).withMetadata(
         new Provenance(span, layout.layers(), sourceSha256, ToolVersion.get()).toMetadata());
-  }
-
-  /** The value info that a tensor's new graph input or output should carry. */
-  static ValueInfoProto valueInfo(Graph g, String tensor) {
-    for (ValueInfoProto v : g.outputs()) {
-      if (v.getName().equals(tensor)) {
-        return v;
-      }
-    }
-    ValueInfoProto v = g.valueInfo().get(tensor);
-    return v != null ? v : ValueInfoProto.newBuilder().setName(tensor).build();
   }
 }
