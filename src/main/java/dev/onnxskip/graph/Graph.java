@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * A small mutable graph IR in the spirit of onnx-graphsurgeon: nodes, initializers and value infos
@@ -127,10 +128,6 @@ public final class Graph {
     nodes.add(node);
   }
 
-  public void replaceNode(int index, Node node) {
-    nodes.set(index, node);
-  }
-
   public void addNodes(List<Node> more) {
     nodes.addAll(more);
   }
@@ -152,9 +149,20 @@ public final class Graph {
     valueInfo.put(v.getName(), v);
   }
 
-  /** Removes the nodes that produce any of {@code tensors}; used to cut a graph at a boundary. */
-  public void removeProducersOf(Set<String> tensors) {
-    nodes.removeIf(n -> n.outputs().stream().anyMatch(tensors::contains));
+  /**
+   * Gives a tensor a new name at its producer, leaving its readers on the old name, which then
+   * needs another definition (a graph input, an Identity). The producer's other outputs stay, so a
+   * node with several outputs, such as EmbedLayerNormalization, still feeds their readers.
+   */
+  public void renameOutput(String tensor, String newName) {
+    for (int i = 0; i < nodes.size(); i++) {
+      NodeProto p = nodes.get(i).proto();
+      int at = p.getOutputList().indexOf(tensor);
+      if (at >= 0) {
+        nodes.set(i, new Node(p.toBuilder().setOutput(at, newName).build()));
+        return;
+      }
+    }
   }
 
   /** Every node that reads {@code from} reads {@code to} instead. Graph outputs are not touched. */
@@ -218,7 +226,7 @@ public final class Graph {
    * Orders nodes so that every node comes after the producers of its inputs, keeping the original
    * order where it is already valid (so a rewritten graph diffs cleanly against its source).
    *
-   * @throws OnnxSkipException if the graph has a cycle, naming a node on it
+   * @throws OnnxSkipException if the graph has a cycle, naming the nodes on one
    */
   public void toposort() {
     Map<String, Integer> producerIndex = new HashMap<>();
@@ -268,15 +276,44 @@ public final class Graph {
       }
     }
     if (sorted.size() != n) {
-      for (int i = 0; i < n; i++) {
-        if (pending[i] > 0) {
-          throw new OnnxSkipException(
-              "graph has a cycle: node '" + nodes.get(i).label() + "' depends on its own output");
-        }
-      }
+      throw new OnnxSkipException("graph has a cycle: " + describeCycle(pending, dependents));
     }
     nodes.clear();
     nodes.addAll(sorted);
+  }
+
+  /**
+   * One cycle among the nodes that a topological sort left over, as node labels in data-flow
+   * order from the node that comes first, e.g. {@code 'A' -> 'B' -> 'A'}. A node is left over
+   * because it waits for a left-over producer, so following those producers from any left-over
+   * node must come back on itself.
+   */
+  private String describeCycle(int[] pending, List<List<Integer>> dependents) {
+    Map<Integer, Integer> waitsFor = new HashMap<>();
+    for (int p = 0; p < nodes.size(); p++) {
+      if (pending[p] > 0) {
+        for (int d : dependents.get(p)) {
+          if (pending[d] > 0) {
+            waitsFor.putIfAbsent(d, p);
+          }
+        }
+      }
+    }
+    int i = 0;
+    while (pending[i] == 0) {
+      i++;
+    }
+    List<Integer> walk = new ArrayList<>();
+    while (!walk.contains(i)) {
+      walk.add(i);
+      i = waitsFor.get(i);
+    }
+    List<Integer> cycle = new ArrayList<>(walk.subList(walk.indexOf(i), walk.size()));
+    Collections.reverse(cycle);
+    // Start at the node that comes first in the file, so the same cycle always reads the same.
+    Collections.rotate(cycle, -cycle.indexOf(Collections.min(cycle)));
+    cycle.add(cycle.get(0));
+    return cycle.stream().map(c -> "'" + nodes.get(c).label() + "'").collect(Collectors.joining(" -> "));
   }
 
   /**

@@ -13,7 +13,7 @@ import java.util.List;
  * @param strategy the detection strategy that succeeded: {@code structure}, {@code name-scopes} or
  *     {@code manual}
  * @param evidence what supports the result, in words, e.g. "6 attention blocks on the residual
- *     stream; agrees with /encoder/layer.N name scopes"
+ *     stream, 2 LayerNorms each; agrees with /encoder/layer.N name scopes"
  * @param streamElemType ONNX element type of the residual stream (1 = float)
  * @param hiddenSize width of the residual stream, or -1 when the graph does not tell
  * @param embeddingRows rows of the token-embedding table: token ids must stay below it

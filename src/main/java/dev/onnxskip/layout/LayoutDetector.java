@@ -7,25 +7,26 @@ import dev.onnxskip.graph.Node;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.graph.TensorIndex;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
  * Finds the encoder blocks of a graph. Structure is the evidence: the residual stream is the
  * dominator chain from the token embeddings to the outputs, and each block is the stretch of it
- * that holds one attention. Node-name scopes ({@code /encoder/layer.N/}) are only a hint, used when
- * the attention ops cannot be recognised, and then still checked against the residual stream.
+ * that holds one attention. Blocks must also look alike (as many LayerNorms on the stream each),
+ * and no block-sized stretch may be left over before the first or after the last, which catches a
+ * block whose attention was not recognised. Node-name scopes ({@code /encoder/layer.N/}) are only a
+ * hint, used when structure alone is inconclusive, and then only if structure corroborates them.
  */
 public final class LayoutDetector {
 
-  private static final Set<String> ATTENTION_CONTRIB_OPS =
-      Set.of("Attention", "MultiHeadAttention", "PackedAttention", "PackedMultiHeadAttention", "GroupQueryAttention");
-
-  private static final Set<String> LAYER_NORM_OPS =
-      Set.of("LayerNormalization", "SkipLayerNormalization", "SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization");
+  /** Ops that only requantize the stream; a boundary followed by them moves past them. */
+  private static final Set<String> QUANTIZATION_OPS = Set.of("QuantizeLinear", "DequantizeLinear");
 
   private LayoutDetector() {}
 
@@ -36,15 +37,23 @@ public final class LayoutDetector {
   /**
    * @param manualBoundaries when not empty, the residual-stream tensors named by the user (layer
    *     0's input, ..., the last layer's output); they are checked, not trusted
-   * @throws OnnxSkipException when no encoder is found or the evidence is ambiguous, saying what
-   *     was found
+   * @throws OnnxSkipException when no encoder is found or the evidence is ambiguous, naming the
+   *     model and saying what was found
    */
   public static EncoderLayout detect(OnnxModel model, List<String> manualBoundaries) {
-    Graph graph = model.graph();
+    try {
+      return detect(model.graph(), manualBoundaries);
+    } catch (OnnxSkipException e) {
+      throw new OnnxSkipException(model.describe() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static EncoderLayout detect(Graph graph, List<String> manualBoundaries) {
     graph.checkDefined();
     graph.toposort();
     TensorIndex index = new TensorIndex(graph);
     ResidualStream stream = ResidualStream.of(graph, index);
+    StreamFacts facts = new StreamFacts(index, stream);
     Optional<NameScopes.Result> names = NameScopes.boundaries(index, stream);
 
     List<String> boundaries;
@@ -55,21 +64,24 @@ public final class LayoutDetector {
       strategy = "manual";
       evidence = "boundaries given by the user; all lie on the residual stream in order";
     } else {
-      Structural structural = structural(index, stream);
+      Structural structural = structural(facts);
+      Optional<String> namesRejected = names.flatMap(n -> uncorroborated(n, facts));
       if (structural.boundaries() != null) {
         boundaries = structural.boundaries();
         strategy = "structure";
         evidence = structural.evidence() + names.map(n -> n.boundaries().equals(structural.boundaries())
                 ? "; agrees with " + n.pattern() + " name scopes"
                 : "; " + n.pattern() + " name scopes disagree (" + (n.boundaries().size() - 1) + " layers) and were ignored").orElse("");
-      } else if (names.isPresent()) {
+      } else if (names.isPresent() && namesRejected.isEmpty()) {
         boundaries = names.get().boundaries();
         strategy = "name-scopes";
-        evidence = "attention ops not recognised (" + structural.evidence() + "); " + names.get().pattern()
-            + " name scopes give " + (boundaries.size() - 1) + " layers whose boundaries lie on the residual stream";
+        evidence = "structure alone is inconclusive (" + structural.evidence() + "); " + names.get().pattern()
+            + " name scopes give " + (boundaries.size() - 1) + " layers whose boundaries lie on the residual stream, "
+            + describeAlike(boundaries, facts);
       } else {
         throw new OnnxSkipException("cannot find the encoder blocks: " + structural.evidence()
-            + "; name boundaries of the residual stream with --boundaries T0,T1,...");
+            + namesRejected.map(r -> "; " + r).orElse("")
+            + "; name the boundaries of the residual stream with --boundaries T0,T1,...");
       }
     }
     List<Block> blocks = BlockContents.blocks(graph, index, boundaries);
@@ -84,107 +96,188 @@ public final class LayoutDetector {
     return t == DataType.FLOAT_VALUE || t == DataType.FLOAT16_VALUE || t == DataType.BFLOAT16_VALUE || t == DataType.DOUBLE_VALUE;
   }
 
-  static boolean isAttention(Node n) {
-    boolean softmax = n.opType().equals("Softmax") && (n.domain().isEmpty() || n.domain().equals("ai.onnx"));
-    return softmax || (n.domain().equals("com.microsoft") && ATTENTION_CONTRIB_OPS.contains(n.opType()));
-  }
-
-  /** Boundaries from structure, or null boundaries with the reason in {@code evidence}. */
+  /** Boundaries from structure, or null boundaries with what was found in {@code evidence}. */
   private record Structural(List<String> boundaries, String evidence) {}
 
-  private static Structural structural(TensorIndex index, ResidualStream stream) {
-    Map<String, Integer> attentionPerAnchor = new LinkedHashMap<>();
-    int attentionOps = 0;
-    for (Node n : index.nodes()) {
-      if (!isAttention(n)) {
-        continue;
-      }
-      Optional<String> anchor = stream.anchorOf(n.outputs().get(0));
-      if (anchor.isPresent()) {
-        attentionOps++;
-        attentionPerAnchor.merge(anchor.get(), 1, Integer::sum);
-      }
-    }
+  private static Structural structural(StreamFacts facts) {
+    List<String> chain = facts.stream.chain;
+    int attentionOps = facts.attentionAnchors.size();
     if (attentionOps == 0) {
-      return new Structural(null, "found no attention (Softmax or com.microsoft Attention) on the path from the embeddings to the outputs");
+      return new Structural(null, "found no attention (Softmax or com.microsoft Attention) on the residual stream ("
+          + chain.size() + " tensors from the embeddings '" + facts.stream.source + "' to the outputs, "
+          + facts.layerNorms(-1, chain.size() - 1) + " LayerNorms)");
     }
-    List<String> inputs = new ArrayList<>(attentionPerAnchor.keySet());
-    inputs.sort((a, b) -> Integer.compare(stream.indexOf(a), stream.indexOf(b)));
-    List<Integer> perBlock = inputs.stream().map(attentionPerAnchor::get).toList();
-    if (perBlock.stream().distinct().count() > 1) {
-      return new Structural(null, "found " + inputs.size() + " candidate boundaries, " + attentionOps
-          + " attention blocks, unevenly spread " + perBlock);
+    TreeMap<Integer, Integer> perAnchor = new TreeMap<>();
+    facts.attentionAnchors.forEach(a -> perAnchor.merge(a, 1, Integer::sum));
+    List<Integer> anchors = new ArrayList<>(perAnchor.keySet());
+    String found = "found " + anchors.size() + " candidate boundaries, " + attentionOps + " attention blocks";
+    if (perAnchor.values().stream().distinct().count() > 1) {
+      return new Structural(null, found + ", unevenly spread (" + join(perAnchor.values()) + " per boundary)");
     }
-    Optional<String> end = lastBlockOutput(inputs, index, stream);
+    Optional<String> unlike = unlikeBlocks(anchors, facts);
+    if (unlike.isPresent()) {
+      return new Structural(null, found + ", but " + unlike.get());
+    }
+    int layerNormsPerBlock = anchors.size() >= 2 ? facts.layerNorms(anchors.get(0), anchors.get(1)) : 2;
+    Optional<Integer> end = lastBlockOutput(anchors, layerNormsPerBlock, facts);
     if (end.isEmpty()) {
-      return new Structural(null, "found " + inputs.size() + " candidate boundaries, " + attentionOps
-          + " attention blocks, but no end of the last block on the residual stream");
+      return new Structural(null, found + ", but no end of the last block on the residual stream");
     }
-    List<String> boundaries = new ArrayList<>(inputs);
-    boundaries.add(end.get());
-    String what = perBlock.get(0) == 1 ? "" : " (" + perBlock.get(0) + " attention ops each)";
-    return new Structural(boundaries, inputs.size() + " attention blocks on the residual stream" + what);
+    Optional<String> leftOut = blockLeftOutside(anchors, end.get(), facts);
+    if (leftOut.isPresent()) {
+      return new Structural(null, found + ", but " + leftOut.get() + ": a block whose attention is not recognised?");
+    }
+    List<String> boundaries = new ArrayList<>();
+    anchors.forEach(a -> boundaries.add(chain.get(a)));
+    boundaries.add(chain.get(end.get()));
+    int perBoundary = perAnchor.firstEntry().getValue();
+    String ops = perBoundary == 1 ? "" : ", " + perBoundary + " attention ops each";
+    int perBlock = facts.layerNorms(anchors.get(anchors.size() - 1), end.get());
+    return new Structural(boundaries, anchors.size() + " attention blocks on the residual stream" + ops
+        + ", " + perBlock + " LayerNorms each");
   }
 
   /**
-   * The output of the last block. Blocks repeat, so it lies as far along the stream after the last
-   * block's input as the previous block's length, when the producers' op types repeat too.
-   * Otherwise, and for a single block, it is where the last block has passed as many LayerNorms as
-   * a block has (two in a post-LN BERT layer).
+   * Why the stretches between consecutive anchors are not one block each, if they are not: they
+   * differ in LayerNorms on the stream; one repeats another's ops, as two blocks taken for one do
+   * when the second block's attention is not recognised; or one is the same ops several times
+   * over, as when every other block's attention is not recognised.
    */
-  private static Optional<String> lastBlockOutput(List<String> inputs, TensorIndex index, ResidualStream stream) {
-    List<String> chain = stream.chain;
-    int last = stream.indexOf(inputs.get(inputs.size() - 1));
-    int layerNormsPerBlock = 2;
-    if (inputs.size() >= 2) {
-      int prev = stream.indexOf(inputs.get(inputs.size() - 2));
-      int period = last - prev;
-      if (last + period < chain.size()
-          && producerOps(chain.subList(prev + 1, last + 1), index).equals(producerOps(chain.subList(last + 1, last + period + 1), index))) {
-        return Optional.of(chain.get(last + period));
-      }
-      layerNormsPerBlock = (int) chain.subList(prev + 1, last + 1).stream().filter(t -> isLayerNormEnd(t, index)).count();
+  private static Optional<String> unlikeBlocks(List<Integer> anchors, StreamFacts facts) {
+    List<Integer> layerNorms = new ArrayList<>();
+    List<List<String>> stretches = new ArrayList<>();
+    for (int k = 0; k + 1 < anchors.size(); k++) {
+      layerNorms.add(facts.layerNorms(anchors.get(k), anchors.get(k + 1)));
+      stretches.add(facts.producerOps(anchors.get(k) + 1, anchors.get(k + 1) + 1));
     }
-    int seen = 0;
-    for (int i = last + 1; i < chain.size() && layerNormsPerBlock > 0; i++) {
-      if (isLayerNormEnd(chain.get(i), index) && ++seen == layerNormsPerBlock) {
-        return Optional.of(chain.get(i));
+    if (layerNorms.stream().distinct().count() > 1) {
+      return Optional.of("the blocks between them are unlike (" + join(layerNorms) + " LayerNorms on the residual stream)");
+    }
+    List<String> shortest = stretches.stream().min(Comparator.comparingInt(List::size)).orElse(List.of());
+    if (stretches.stream().anyMatch(ops -> StreamFacts.isRepetition(ops, shortest))) {
+      return Optional.of("the blocks between them are unlike (" + join(stretches.stream().map(List::size).toList())
+          + " tensors on the residual stream, some repeating the ops of another)");
+    }
+    for (int k = 0; k + 1 < anchors.size(); k++) {
+      int repeats = facts.repeats(anchors.get(k), anchors.get(k + 1));
+      if (repeats > 1) {
+        return Optional.of("block " + k + " is the same ops " + repeats + " times over: blocks whose attention is not recognised?");
       }
     }
     return Optional.empty();
   }
 
-  private static List<String> producerOps(List<String> tensors, TensorIndex index) {
-    return tensors.stream().map(t -> index.producer(t).map(p -> index.node(p).opType()).orElse("")).toList();
+  /**
+   * Where a block-sized stretch lies before the first block or after the last, if one does: as
+   * many LayerNorms as a block holds (when a block holds two or more, so that the embeddings' one
+   * LayerNorm is no block), or, where none show (pre-LN blocks, norms not recognised), a repeat of
+   * the neighbouring block's ops.
+   */
+  private static Optional<String> blockLeftOutside(List<Integer> anchors, int end, StreamFacts facts) {
+    int first = anchors.get(0);
+    int last = anchors.get(anchors.size() - 1);
+    int perBlock = facts.layerNorms(last, end);
+    int before = facts.layerNorms(-1, first);
+    int after = facts.layerNorms(end, facts.length() - 1);
+    if (perBlock >= 2 && before >= perBlock) {
+      return Optional.of(before + " LayerNorms precede the first block on the residual stream, as many as a block holds (" + perBlock + ")");
+    }
+    if (perBlock >= 2 && after >= perBlock) {
+      return Optional.of(after + " LayerNorms follow the last block on the residual stream, as many as a block holds (" + perBlock + ")");
+    }
+    if (anchors.size() < 2) {
+      return Optional.empty();
+    }
+    int firstLength = anchors.get(1) - first;
+    if (first - firstLength >= 0
+        && facts.producerOps(first - firstLength + 1, first + 1).equals(facts.producerOps(first + 1, first + firstLength + 1))) {
+      return Optional.of("the residual stream before the first block repeats the ops of a block");
+    }
+    int lastLength = end - last;
+    if (end + lastLength < facts.length()
+        && facts.producerOps(end + 1, end + lastLength + 1).equals(facts.producerOps(last + 1, end + 1))) {
+      return Optional.of("the residual stream after the last block repeats the ops of a block");
+    }
+    return Optional.empty();
   }
 
-  /** Whether a tensor is the result of a LayerNorm, fused or decomposed (Add of Mul of Div). */
-  static boolean isLayerNormEnd(String tensor, TensorIndex index) {
-    Optional<Node> p = index.producer(tensor).map(index::node);
-    if (p.isEmpty()) {
-      return false;
-    }
-    if (LAYER_NORM_OPS.contains(p.get().opType())) {
-      return p.get().outputs().get(0).equals(tensor);
-    }
-    Node n = p.get();
-    if (n.opType().equals("Add")) {
-      n = producedBy(n, "Mul", index);
-    }
-    if (n == null || !n.opType().equals("Mul")) {
-      return false;
-    }
-    return producedBy(n, "Div", index) != null;
-  }
-
-  private static Node producedBy(Node consumer, String op, TensorIndex index) {
-    for (String in : consumer.inputs()) {
-      Optional<Node> p = index.producer(in).map(index::node);
-      if (p.isPresent() && p.get().opType().equals(op)) {
-        return p.get();
+  /**
+   * The chain position of the last block's output. Blocks repeat, so it lies as far along the
+   * stream after the last block's input as the previous block's length, when the producers' op
+   * types repeat too. Otherwise, and for a single block, it is where the last block has passed as
+   * many LayerNorms as a block has (two in a post-LN BERT layer), moved past a requantization
+   * (QuantizeLinear, DequantizeLinear) that the next reader would see, as between other blocks.
+   */
+  private static Optional<Integer> lastBlockOutput(List<Integer> anchors, int layerNormsPerBlock, StreamFacts facts) {
+    int last = anchors.get(anchors.size() - 1);
+    if (anchors.size() >= 2) {
+      int prev = anchors.get(anchors.size() - 2);
+      int period = last - prev;
+      if (last + period < facts.length()
+          && facts.producerOps(prev + 1, last + 1).equals(facts.producerOps(last + 1, last + period + 1))) {
+        return Optional.of(last + period);
       }
     }
-    return null;
+    int seen = 0;
+    for (int i = last + 1; i < facts.length() && layerNormsPerBlock > 0; i++) {
+      if (facts.isLayerNormEnd(i) && ++seen == layerNormsPerBlock) {
+        return Optional.of(pastRequantization(i, facts));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static int pastRequantization(int position, StreamFacts facts) {
+    List<String> chain = facts.stream.chain;
+    int i = position;
+    while (i + 1 < chain.size()) {
+      Optional<Node> next = facts.producer(i + 1);
+      if (next.isEmpty() || !QUANTIZATION_OPS.contains(next.get().opType()) || !next.get().inputs().get(0).equals(chain.get(i))) {
+        break;
+      }
+      i++;
+    }
+    return i;
+  }
+
+  /**
+   * Why structure does not back name-derived boundaries, or empty if it does: every named layer
+   * must hold as many attention ops as the others (none, when attention is not recognised at all)
+   * and as many LayerNorms on the residual stream, at least one; no attention may lie outside; and
+   * no named layer may be the same ops several times over, as several layers under one name are.
+   */
+  private static Optional<String> uncorroborated(NameScopes.Result names, StreamFacts facts) {
+    List<Integer> at = names.boundaries().stream().map(facts.stream::indexOf).toList();
+    List<Integer> attention = new ArrayList<>();
+    List<Integer> layerNorms = new ArrayList<>();
+    for (int k = 0; k + 1 < at.size(); k++) {
+      attention.add(facts.attention(at.get(k), at.get(k + 1)));
+      layerNorms.add(facts.layerNorms(at.get(k), at.get(k + 1)));
+    }
+    String give = names.pattern() + " name scopes give " + attention.size() + " layers, but structure does not back them (";
+    int outside = facts.attentionAnchors.size() - attention.stream().mapToInt(Integer::intValue).sum();
+    boolean alike = attention.stream().distinct().count() == 1 && layerNorms.stream().distinct().count() == 1;
+    if (!alike || outside > 0 || layerNorms.get(0) == 0) {
+      return Optional.of(give + join(attention) + " attention blocks, " + join(layerNorms) + " LayerNorms on the residual stream"
+          + (outside > 0 ? ", " + outside + " attention blocks outside them" : "") + ")");
+    }
+    for (int k = 0; k + 1 < at.size(); k++) {
+      int repeats = facts.repeats(at.get(k), at.get(k + 1));
+      if (repeats > 1) {
+        return Optional.of(give + "layer " + k + " is the same ops " + repeats + " times over)");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static String describeAlike(List<String> boundaries, StreamFacts facts) {
+    int from = facts.stream.indexOf(boundaries.get(0));
+    int to = facts.stream.indexOf(boundaries.get(1));
+    return facts.layerNorms(from, to) + " LayerNorms each";
+  }
+
+  private static String join(Collection<Integer> counts) {
+    return counts.stream().map(String::valueOf).collect(Collectors.joining(", "));
   }
 
   private static List<String> checkManual(List<String> names, TensorIndex index, ResidualStream stream) {

@@ -27,6 +27,9 @@ final class ResidualStream {
 
   private static final Set<String> SIZE_ONLY_OPS = Set.of("Shape", "Size");
 
+  /** ONNX Runtime's fused embeddings, float and quantized; input 2 is the word table of both. */
+  private static final Set<String> FUSED_EMBEDDINGS = Set.of("EmbedLayerNormalization", "QEmbedLayerNormalization");
+
   /** The token-embedding lookup the stream starts from. */
   final TokenEmbedding embedding;
   /** The tensor the stream starts from: the output of the token-embedding lookup. */
@@ -166,12 +169,13 @@ final class ResidualStream {
   /**
    * The token-embedding lookup: a {@code Gather} from a 2-D weight table indexed by a graph input
    * (the one with the most rows, i.e. the vocabulary, when there are several), or a fused
-   * {@code EmbedLayerNormalization}, whose input 2 is the word table.
+   * {@code EmbedLayerNormalization} or {@code QEmbedLayerNormalization}, whose input 2 is the word
+   * table.
    */
   private static TokenEmbedding tokenEmbedding(Graph graph, TensorIndex index) {
     TokenEmbedding best = null;
     for (Node n : index.nodes()) {
-      boolean fused = n.opType().equals("EmbedLayerNormalization") && n.inputs().size() > 2;
+      boolean fused = FUSED_EMBEDDINGS.contains(n.opType()) && n.inputs().size() > 2;
       boolean gather = n.opType().equals("Gather") && n.inputs().size() == 2;
       if (!fused && !gather) {
         continue;

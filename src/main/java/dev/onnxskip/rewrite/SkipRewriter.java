@@ -1,14 +1,12 @@
 package dev.onnxskip.rewrite;
 
 import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.onnxskip.ToolVersion;
 import dev.onnxskip.graph.Graph;
 import dev.onnxskip.graph.Node;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -36,7 +34,7 @@ public final class SkipRewriter {
     for (int k = span.start() + 1; k <= span.end() + 1; k++) {
       String skipped = layout.boundary(k);
       if (graphOutputs.contains(skipped)) {
-        renameProducerOutput(g, skipped, skipped + "/onnx_skip_bypassed");
+        g.renameOutput(skipped, skipped + "/onnx_skip_bypassed");
         g.addNode(new Node(NodeProto.newBuilder()
             .setOpType("Identity")
             .setName("/onnx_skip/skip_" + span.start() + "_" + span.end() + "/Identity_" + k)
@@ -50,30 +48,5 @@ public final class SkipRewriter {
     g.toposort();
     return model.withGraph(g).withMetadata(
         new Provenance(span, layout.layers(), sourceSha256, ToolVersion.get()).toMetadata());
-  }
-
-  /** Gives a tensor a new name at its producer, leaving its readers on the old name. */
-  private static void renameProducerOutput(Graph g, String tensor, String newName) {
-    List<Node> nodes = g.nodes();
-    for (int i = 0; i < nodes.size(); i++) {
-      NodeProto p = nodes.get(i).proto();
-      int at = p.getOutputList().indexOf(tensor);
-      if (at >= 0) {
-        Node renamed = new Node(p.toBuilder().setOutput(at, newName).build());
-        g.replaceNode(i, renamed);
-        return;
-      }
-    }
-  }
-
-  /** The value info that a tensor's new graph input or output should carry. */
-  static ValueInfoProto valueInfo(Graph g, String tensor) {
-    for (ValueInfoProto v : g.outputs()) {
-      if (v.getName().equals(tensor)) {
-        return v;
-      }
-    }
-    ValueInfoProto v = g.valueInfo().get(tensor);
-    return v != null ? v : ValueInfoProto.newBuilder().setName(tensor).build();
   }
 }

@@ -10,7 +10,6 @@ import dev.onnxskip.graph.TensorIndex;
 import dev.onnxskip.layout.EncoderLayout;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Cuts a model between residual-stream tensors. A prefix runs from the graph inputs to a boundary;
@@ -42,8 +41,10 @@ public final class SubModels {
         throw new OnnxSkipException("cannot cut at tensor '" + t + "': it does not exist in the graph");
       }
     }
-    g.removeProducersOf(Set.copyOf(cutInputs));
     for (String t : cutInputs) {
+      // The producer loses only this output: its others (EmbedLayerNormalization's mask index)
+      // may still be needed after the cut. Pruning drops it when they are not.
+      g.renameOutput(t, t + "/onnx_skip_cut");
       g.addInput(streamValueInfo(g, layout, t));
     }
     List<ValueInfoProto> outs = new ArrayList<>();
