@@ -1,7 +1,9 @@
 package dev.onnxskip.cli;
 
+import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.UsageException;
 import dev.onnxskip.graph.Digests;
+import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
@@ -16,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.ArgGroup;
@@ -73,26 +76,46 @@ public final class RewriteCommand implements Callable<Integer> {
     List<SkipSpan> spans = single
         ? List.of(SkipSpans.parseOne(selection.span, layout.layers()))
         : SkipSpans.parse(selection.all ? "all" : selection.spans, layout.layers());
-    checkOutput(single);
-    String sha = Digests.sha256(model);
     Path dir = single ? output.toAbsolutePath().getParent() : output;
+    List<Path> targets = new ArrayList<>();
+    spans.forEach(span -> targets.add(single ? output : dir.resolve(VariantWriter.fileName(span, layout.layers()))));
     Optional<Path> weights = externalData
         ? Optional.of(single ? Path.of(output + ".data") : dir.resolve(stem(model) + ".weights"))
         : Optional.empty();
-    VariantWriter writer = VariantWriter.create(source, layout, sha, weights);
-    PrintWriter out = spec.commandLine().getOut();
-    List<VariantWriter.Written> written = new ArrayList<>();
-    for (SkipSpan span : spans) {
-      Path target = single ? output : dir.resolve(VariantWriter.fileName(span, layout.layers()));
-      VariantWriter.Written w = writer.write(span, target);
-      written.add(w);
-      out.printf("skip %-6s %s  %d nodes, %,d parameters, %s%n", span, target, w.nodes(), w.parameters(), InspectCommand.humanBytes(w.bytes()));
-    }
+    List<Path> outputs = new ArrayList<>(targets);
+    weights.ifPresent(outputs::add);
     if (!single) {
-      writer.writeManifest(dir, model, written);
-      out.printf("wrote %d variants and %s to %s%n", written.size(), VariantWriter.MANIFEST, dir);
+      outputs.add(dir.resolve(VariantWriter.MANIFEST));
     }
-    out.flush();
+    checkOutput(single, source, outputs);
+    Path existingFolder = existingFolder(dir);
+
+    String sha = Digests.sha256(model);
+    PrintWriter out = spec.commandLine().getOut();
+    List<Path> writtenFiles = new ArrayList<>();
+    boolean done = false;
+    try {
+      VariantWriter writer = VariantWriter.create(source, layout, sha, weights);
+      weights.ifPresent(writtenFiles::add);
+      List<VariantWriter.Written> written = new ArrayList<>();
+      for (int i = 0; i < spans.size(); i++) {
+        VariantWriter.Written w = writer.write(spans.get(i), targets.get(i));
+        writtenFiles.add(targets.get(i));
+        written.add(w);
+        out.printf("skip %-6s %s  %d nodes, %,d parameters, %s%n", spans.get(i), targets.get(i), w.nodes(), w.parameters(),
+            InspectCommand.humanBytes(w.bytes()));
+      }
+      if (!single) {
+        writer.writeManifest(dir, model, written);
+        out.printf("wrote %d variants and %s to %s%n", written.size(), VariantWriter.MANIFEST, dir);
+      }
+      done = true;
+    } finally {
+      out.flush();
+      if (!done) {
+        removeOutputs(writtenFiles, dir, existingFolder);
+      }
+    }
     return 0;
   }
 
@@ -101,13 +124,25 @@ public final class RewriteCommand implements Callable<Integer> {
     return name.endsWith(".onnx") ? name.substring(0, name.length() - 5) : name;
   }
 
-  /** Refuses to overwrite the input, or existing outputs without --force, before any work is done. */
-  private void checkOutput(boolean single) {
+  /**
+   * Refuses, before any work is done, to write over the input model or its external data, or
+   * over existing outputs without --force.
+   */
+  private void checkOutput(boolean single, OnnxModel source, List<Path> outputs) {
     Path in = model.toAbsolutePath().normalize();
-    Path outPath = output.toAbsolutePath().normalize();
-    if (in.equals(outPath) || (Files.exists(outPath) && isSameFile(in, outPath))) {
-      throw new UsageException("output " + output + " is the input model; refusing to overwrite it");
+    Set<Path> externalData = ExternalData.files(source);
+    List<Path> checked = new ArrayList<>(List.of(output)); // in folder mode, the folder itself
+    checked.addAll(outputs);
+    for (Path target : checked) {
+      String shown = target.equals(output) ? output.toString() : target.normalize().toString();
+      if (isSameFile(in, target)) {
+        throw new UsageException("output " + shown + " is the input model; refusing to overwrite it");
+      }
+      if (externalData.stream().anyMatch(data -> isSameFile(data, target))) {
+        throw new UsageException("output " + shown + " is the external data of the input model; refusing to overwrite it");
+      }
     }
+    Path outPath = output.toAbsolutePath().normalize();
     if (single) {
       if (Files.isDirectory(outPath)) {
         throw new UsageException("output " + output + " is a directory; --span writes one file");
@@ -123,14 +158,59 @@ public final class RewriteCommand implements Callable<Integer> {
     if (Files.isDirectory(outPath) && !force && !isEmpty(outPath)) {
       throw new UsageException("output folder " + output + " is not empty; use --force to write into it");
     }
-    if (outPath.startsWith(in.getParent()) && outPath.equals(in.getParent()) && !force) {
-      throw new UsageException("output folder " + output + " holds the input model; choose another folder");
+  }
+
+  /** Whether two paths name one file: the same path once normalized, or, both existing, one file by links. */
+  private static boolean isSameFile(Path a, Path b) {
+    if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
+      return true;
+    }
+    try {
+      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+    } catch (IOException e) {
+      return false;
     }
   }
 
-  private static boolean isSameFile(Path a, Path b) {
+  /**
+   * The nearest folder at or above {@code dir} that exists: the run creates the folders below it
+   * and, if it fails, removes them again.
+   *
+   * @throws OnnxSkipException when that nearest existing path is a file, so that no folder can be
+   *     created there
+   */
+  private Path existingFolder(Path dir) {
+    Path existing = dir.toAbsolutePath().normalize();
+    while (existing.getParent() != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (!Files.isDirectory(existing)) {
+      throw new OnnxSkipException("cannot write " + output + ": " + existing + " is not a folder");
+    }
+    return existing;
+  }
+
+  /**
+   * Takes back what a failed run wrote: its files, then the folders it created up to {@code
+   * existingFolder}, so that no variant of a run that did not finish is mistaken for a good one.
+   */
+  private static void removeOutputs(List<Path> files, Path dir, Path existingFolder) {
+    files.forEach(RewriteCommand::deleteQuietly);
+    for (Path d = dir.toAbsolutePath().normalize(); d.startsWith(existingFolder) && !d.equals(existingFolder); d = d.getParent()) {
+      if (!deleteQuietly(d)) {
+        break;
+      }
+    }
+  }
+
+  /**
+   * Deletes a file or an empty folder, saying whether it is gone. The run has already failed and
+   * says why; a file that cannot be removed, or a folder that is not empty, must not hide that.
+   */
+  private static boolean deleteQuietly(Path p) {
     try {
-      return Files.isSameFile(a, b);
+      Files.deleteIfExists(p);
+      return true;
     } catch (IOException e) {
       return false;
     }

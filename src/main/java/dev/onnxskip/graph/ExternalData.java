@@ -15,7 +15,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashSet;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * ONNX external data: initializers whose bytes live in a side file named by a relative
@@ -99,6 +101,18 @@ public final class ExternalData {
                 + "' (needs bytes up to " + (ref.get().offset() + length) + ", file has " + size + ")");
       }
     }
+  }
+
+  /**
+   * The external-data files a model reads its weights from, as absolute paths: outputs must never
+   * be written over them, as that would destroy the model they belong to.
+   */
+  public static Set<Path> files(OnnxModel model) {
+    Set<Path> files = new LinkedHashSet<>();
+    for (TensorProto t : model.proto().getGraph().getInitializerList()) {
+      refOf(t).ifPresent(ref -> files.add(resolve(model, t, ref)));
+    }
+    return files;
   }
 
   private static Path resolve(OnnxModel model, TensorProto t, Ref ref) {

@@ -2,6 +2,7 @@ package dev.onnxskip.layout;
 
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.UsageException;
 import dev.onnxskip.graph.Graph;
 import dev.onnxskip.graph.Node;
 import dev.onnxskip.graph.OnnxModel;
@@ -39,10 +40,15 @@ public final class LayoutDetector {
    *     0's input, ..., the last layer's output); they are checked, not trusted
    * @throws OnnxSkipException when no encoder is found or the evidence is ambiguous, naming the
    *     model and saying what was found
+   * @throws UsageException when the manual boundaries do not name residual-stream tensors in
+   *     order, naming the model and the tensor
    */
   public static EncoderLayout detect(OnnxModel model, List<String> manualBoundaries) {
     try {
       return detect(model.graph(), manualBoundaries);
+    } catch (UsageException e) {
+      // Boundaries that do not fit the model are a wrong argument, not a broken model.
+      throw new UsageException(model.describe() + ": " + e.getMessage());
     } catch (OnnxSkipException e) {
       throw new OnnxSkipException(model.describe() + ": " + e.getMessage(), e);
     }
@@ -282,19 +288,19 @@ public final class LayoutDetector {
 
   private static List<String> checkManual(List<String> names, TensorIndex index, ResidualStream stream) {
     if (names.size() < 2) {
-      throw new OnnxSkipException("--boundaries needs at least two tensors (layer 0's input and the last layer's output), got " + names.size());
+      throw new UsageException("--boundaries needs at least two tensors (layer 0's input and the last layer's output), got " + names.size());
     }
     int prev = -1;
     for (String t : names) {
       if (!index.isDefined(t)) {
-        throw new OnnxSkipException("--boundaries: tensor '" + t + "' does not exist in the graph");
+        throw new UsageException("--boundaries: tensor '" + t + "' does not exist in the graph");
       }
       int i = stream.indexOf(t);
       if (i < 0) {
-        throw new OnnxSkipException("--boundaries: tensor '" + t + "' is not on the residual stream (some path from the embeddings to the outputs bypasses it)");
+        throw new UsageException("--boundaries: tensor '" + t + "' is not on the residual stream (some path from the embeddings to the outputs bypasses it)");
       }
       if (i <= prev) {
-        throw new OnnxSkipException("--boundaries: tensor '" + t + "' comes before the boundary named ahead of it; list them in data-flow order");
+        throw new UsageException("--boundaries: tensor '" + t + "' comes before the boundary named ahead of it; list them in data-flow order");
       }
       prev = i;
     }

@@ -64,13 +64,13 @@ class InspectCommandTest {
   @Test
   void manualBoundariesAreCheckedAgainstTheStream(@TempDir Path tmp) {
     CliRun bad = CliRun.of("inspect", "models/minilm-l6/model.onnx", "--boundaries", "/embeddings/LayerNorm/Add_1_output_0,nope");
-    assertEquals(1, bad.exit());
+    assertEquals(2, bad.exit(), "boundaries that do not fit the model are a usage error");
     assertTrue(bad.err().contains("tensor 'nope' does not exist"), bad.err());
     assertTrue(bad.oneLineError(), bad.err());
 
     CliRun offStream = CliRun.of("inspect", "models/minilm-l6/model.onnx", "--boundaries",
         "/embeddings/LayerNorm/Add_1_output_0,/encoder/layer.0/attention/self/Softmax_output_0");
-    assertEquals(1, offStream.exit());
+    assertEquals(2, offStream.exit());
     assertTrue(offStream.err().contains("is not on the residual stream"), offStream.err());
 
     CliRun two = CliRun.of("inspect", "--json", "models/minilm-l6/model.onnx", "--boundaries",
