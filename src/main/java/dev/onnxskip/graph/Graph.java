@@ -143,6 +143,11 @@ public final class Graph {
     inputs.add(v);
   }
 
+  public void setInputs(List<ValueInfoProto> newInputs) {
+    inputs.clear();
+    inputs.addAll(newInputs);
+  }
+
   public void setOutputs(List<ValueInfoProto> newOutputs) {
     outputs.clear();
     outputs.addAll(newOutputs);

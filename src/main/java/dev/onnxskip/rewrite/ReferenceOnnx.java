@@ -1,0 +1,177 @@
+package dev.onnxskip.rewrite;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.onnxskip.AtomicFiles;
+import dev.onnxskip.OnnxSkipException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.onnx.OpSchemaRegistry;
+import org.bytedeco.onnx.ShapeInferenceOptions;
+import org.bytedeco.onnx.global.onnx;
+
+/**
+ * The reference ONNX implementation (the C++ library behind the Python {@code onnx} package, through
+ * its JavaCPP bindings): its checker and its shape inference. This class is the only one that touches
+ * the bindings, so that their C++ failures, which arrive as bare {@link RuntimeException}s with
+ * multi-line messages, leave it as one-line {@link OnnxSkipException}s.
+ */
+final class ReferenceOnnx {
+
+  /** The ONNX release whose checker the bindings carry. */
+  static final String VERSION = "1.17.0";
+
+  /** {@code ShapeInferenceOptions.error_mode}: 0 ignores inference errors, 1 throws them. */
+  private static final int IGNORE_ERRORS = 0;
+  private static final int STRICT = 1;
+
+  private ReferenceOnnx() {}
+
+  /** The newest opset of a domain ("" for the default one) that this ONNX release knows. */
+  static int maxOpset(String domain) {
+    load();
+    try (BytePointer d = new BytePointer(domain)) {
+      return OpSchemaRegistry.DomainToVersionRange.Instance().Map().second(d);
+    }
+  }
+
+  /**
+   * {@code onnx.checker.check_model(path, full_check=True)}: the structural checks plus strict,
+   * type-checked shape inference. Reading from the path lets the checker resolve external data
+   * relative to the model's folder, which models over 2 GB need.
+   *
+   * @throws Failure with the checker's message on one line
+   */
+  static void checkModel(Path model) {
+    load();
+    try {
+      onnx.check_model(model.toString(), true, false, false);
+    } catch (RuntimeException e) {
+      throw new Failure(oneLine(e));
+    }
+  }
+
+  /**
+   * Strict shape inference with data propagation ({@code infer_shapes_path(path, strict_mode=True,
+   * data_prop=True)}): shapes computed at run time by Shape, Gather, Concat and friends are followed
+   * into Reshape and Expand, so a mismatch there fails here though the plain check passes.
+   *
+   * @throws Failure with the first inference error on one line
+   */
+  static void inferShapesStrict(Path model) {
+    load();
+    Path inferred = null;
+    try {
+      // The C++ entry point always writes the inferred model; it is not wanted.
+      inferred = Files.createTempFile("onnx-skip-inferred-", ".onnx");
+      try (ShapeInferenceOptions options = new ShapeInferenceOptions(true, STRICT, true)) {
+        onnx.InferShapes(model.toString(), inferred.toString(), OpSchemaRegistry.Instance(), options, null);
+      } catch (RuntimeException e) {
+        throw new Failure(oneLine(e));
+      }
+    } catch (IOException e) {
+      throw new OnnxSkipException("cannot create a temporary file for shape inference: " + AtomicFiles.describe(e), e);
+    } finally {
+      deleteQuietly(inferred);
+    }
+  }
+
+  /**
+   * Lenient shape inference with data propagation on a model held in memory, returning the model
+   * with {@code value_info} for every tensor whose type could be inferred. Callers pass small
+   * models: protobuf messages are limited to 2 GB.
+   */
+  static ModelProto inferShapes(ModelProto model) {
+    load();
+    byte[] bytes = model.toByteArray();
+    try (org.bytedeco.onnx.ModelProto cpp = new org.bytedeco.onnx.ModelProto();
+        BytePointer in = new BytePointer(bytes);
+        ShapeInferenceOptions options = new ShapeInferenceOptions(false, IGNORE_ERRORS, true)) {
+      if (!cpp.ParseFromArray(in, bytes.length)) {
+        throw new IllegalStateException("the ONNX library cannot parse a model that protobuf-java wrote");
+      }
+      onnx.InferShapes(cpp, OpSchemaRegistry.Instance(), options, null);
+      try (BytePointer out = cpp.SerializeAsString()) {
+        return ModelProto.parseFrom(out.getStringBytes());
+      }
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("the ONNX library wrote a model protobuf-java cannot parse", e);
+    } catch (RuntimeException e) {
+      if (e instanceof OnnxSkipException || e instanceof IllegalStateException) {
+        throw e;
+      }
+      throw new OnnxSkipException("shape inference failed: " + oneLine(e), e);
+    }
+  }
+
+  /** A model the reference implementation rejects; the message is the checker's, on one line. */
+  static final class Failure extends OnnxSkipException {
+    Failure(String message) {
+      super(message);
+    }
+  }
+
+  /** One error of strict shape inference: {@code (op_type:MatMul, node name: /x): [ShapeInferenceError] text}. */
+  private static final Pattern NODE_ERROR =
+      Pattern.compile("\\(op_type:([^,]*), node name: (.*?)\\): (?:\\[(\\w+?)(?:Error)?\\] )?(.*)");
+
+  /**
+   * Folds a C++ message onto one line. The checker appends its context after a blank line
+   * ({@code "...\n\n==> Context: Bad node spec for node. Name: ..."}); strict shape inference lists
+   * every failing node on its own line, where all but the first usually follow from the first.
+   */
+  static String oneLine(RuntimeException e) {
+    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    String inferencePrefix = "Inference error(s): ";
+    int at = message.indexOf(inferencePrefix);
+    if (at >= 0) {
+      List<String> errors = message.substring(at + inferencePrefix.length()).lines()
+          .map(String::strip).filter(l -> !l.isEmpty()).toList();
+      if (!errors.isEmpty()) {
+        Matcher m = NODE_ERROR.matcher(errors.get(0));
+        String first = m.matches()
+            ? (m.group(3) == null ? "" : splitCamel(m.group(3)) + " ") + "error at node '" + m.group(2) + "' ("
+                + m.group(1) + "): " + m.group(4)
+            : errors.get(0);
+        return first + (errors.size() > 1 ? " (and " + (errors.size() - 1) + " more after it)" : "");
+      }
+    }
+    return message
+        .replace("==> Context:", "; context:")
+        .replaceAll("\\s*\\R\\s*", " ")
+        .replaceAll("\\s+;", ";")
+        .strip();
+  }
+
+  /** "ShapeInference" to "shape inference". */
+  private static String splitCamel(String s) {
+    return s.replaceAll("(?<=[a-z])(?=[A-Z])", " ").toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Loads the native library once, with a message that says what is missing when it cannot. */
+  private static void load() {
+    try {
+      org.bytedeco.javacpp.Loader.load(onnx.class);
+    } catch (LinkageError | RuntimeException e) {
+      throw new OnnxSkipException(
+          "the ONNX checker's native library cannot be loaded on " + System.getProperty("os.name") + " "
+              + System.getProperty("os.arch") + " (it ships for linux-x86_64): " + e.getMessage(), e);
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    if (p == null) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException ignored) {
+      // A leftover file in the temp folder is harmless; the result does not depend on it.
+    }
+  }
+}
