@@ -27,7 +27,8 @@ import java.util.Set;
  * Fixes the batch and sequence dimensions of a model's inputs and folds the shape arithmetic that
  * thereby becomes constant. Exporters compute reshape targets at run time (Shape, Gather,
  * Unsqueeze, Concat); with static inputs those chains are constants, and runtimes that want static
- * graphs (OpenCV DNN, TensorRT, several mobile runtimes) then see plain constant shapes.
+ * graphs (OpenCV DNN, TensorRT, several mobile runtimes) then see plain constant shapes. Unsqueezes
+ * of several axes become chains of single-axis ones, which OpenCV DNN needs.
  *
  * <p>Tensor shapes come from the reference ONNX shape inference; the folding itself is done here, on
  * small integer tensors only, so no float result is ever changed.
@@ -134,9 +135,12 @@ public final class StaticShapes {
     }
     // Folding a chain makes the shapes after it static, which lets the next round fold the chains
     // that read those shapes: the embeddings first, then layer after layer.
-    while (fold(model, g, inferStaticShapes(model, g)) > 0) {
+    Map<String, long[]> shapes = inferStaticShapes(model, g);
+    while (fold(model, g, shapes) > 0) {
       g.cleanup();
+      shapes = inferStaticShapes(model, g);
     }
+    splitUnsqueezes(model, g, shapes);
     g.cleanup();
     g.toposort();
     return model.withGraph(g).withMetadata(Map.of(METADATA_KEY, dims.toString()));
@@ -277,6 +281,78 @@ public final class StaticShapes {
     g.removeProducersOf(folded.keySet());
     folded.forEach((name, value) -> g.addInitializer(value.toProto(name)));
     return folded.size();
+  }
+
+  /**
+   * Rewrites each Unsqueeze of several axes as a chain of single-axis Unsqueezes, inserting the
+   * axes in ascending order of their output position, which gives the same result. OpenCV DNN
+   * 4.11 rejects multi-axis Unsqueeze of a run-time tensor ("Multidimensional unsqueeze").
+   */
+  private static void splitUnsqueezes(OnnxModel model, Graph g, Map<String, long[]> shapes) {
+    long opset = opset(model);
+    int count = g.nodes().size();
+    for (int i = 0; i < count; i++) {
+      Node n = g.nodes().get(i);
+      if (!n.opType().equals("Unsqueeze") || !(n.domain().isEmpty() || n.domain().equals("ai.onnx"))) {
+        continue;
+      }
+      long[] axes = opset >= 13 ? constantInput(model, g, n.inputs().get(1)).map(IntTensor::values).orElse(null) : intsAttrOrNull(n, "axes");
+      if (axes == null || axes.length < 2) {
+        continue;
+      }
+      String x = n.inputs().get(0);
+      String y = n.outputs().get(0);
+      long[] inShape = shapes.get(x);
+      int outRank;
+      if (inShape != null) {
+        outRank = inShape.length + axes.length;
+      } else if (java.util.Arrays.stream(axes).allMatch(a -> a >= 0)) {
+        outRank = Integer.MAX_VALUE;
+      } else {
+        continue;
+      }
+      long[] sorted = java.util.Arrays.stream(axes).map(a -> a < 0 ? a + outRank : a).sorted().toArray();
+      String in = x;
+      for (int k = 0; k < sorted.length; k++) {
+        String out = k == sorted.length - 1 ? y : y + "/onnx_skip_unsqueeze_" + k;
+        var b = n.proto().toBuilder().clearInput().clearOutput().clearAttribute().addInput(in).addOutput(out);
+        if (!n.name().isEmpty()) {
+          b.setName(n.name() + "/onnx_skip_split_" + k);
+        }
+        if (opset >= 13) {
+          String axesName = y + "/onnx_skip_unsqueeze_axes_" + k;
+          g.addInitializer(IntTensor.vector(sorted[k]).toProto(axesName));
+          b.addInput(axesName);
+        } else {
+          b.addAttribute(AttributeProto.newBuilder().setName("axes").setType(AttributeProto.AttributeType.INTS).addInts(sorted[k]));
+        }
+        if (k == 0) {
+          g.replaceNode(i, new Node(b.build()));
+        } else {
+          g.addNode(new Node(b.build()));
+        }
+        in = out;
+      }
+    }
+  }
+
+  /** An int tensor that an initializer or a Constant node defines. */
+  private static Optional<IntTensor> constantInput(OnnxModel model, Graph g, String name) {
+    TensorProto t = g.initializers().get(name);
+    if (t != null) {
+      DataType type = DataType.forNumber(t.getDataType());
+      if (type != DataType.INT64 && type != DataType.INT32) {
+        return Optional.empty();
+      }
+      long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
+      return Optional.of(IntTensor.fromRaw(type, dims, ExternalData.rawBytes(t, model)));
+    }
+    for (Node n : g.nodes()) {
+      if (n.opType().equals("Constant") && n.outputs().contains(name)) {
+        return constantValue(model, n);
+      }
+    }
+    return Optional.empty();
   }
 
   private static long opset(OnnxModel model) {

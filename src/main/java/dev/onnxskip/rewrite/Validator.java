@@ -1,11 +1,11 @@
 package dev.onnxskip.rewrite;
 
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.graph.ModelIO;
-import dev.onnxskip.graph.Node;
-import dev.onnxskip.graph.OnnxModel;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -13,7 +13,8 @@ import java.util.TreeMap;
  * Checks a model file against the ONNX specification with the reference implementation, not with
  * the runtime we happen to test on: the full checker ({@code check_model(path, full_check=True)}),
  * then strict shape inference with data propagation, which also follows shapes computed at run
- * time. Both read the file itself, so external data is resolved as other tools resolve it.
+ * time. Models with external data are checked from their path, so the checker resolves the weights
+ * files as other tools do.
  *
  * <p>The reference implementation knows only the ONNX domains. Nodes of other domains, such as
  * ONNX Runtime's {@code com.microsoft} fused operators, are checked for structure (names, inputs,
@@ -60,40 +61,55 @@ public final class Validator {
    *     found; unreadable and truncated files fail as they do everywhere else in the tool
    */
   public static Report validate(Path file) {
-    OnnxModel model = ModelIO.load(file);
-    checkOpsets(model);
-    String where = file + ": not valid ONNX: ";
-    try {
-      ReferenceOnnx.checkModel(file);
-      ReferenceOnnx.inferShapesStrict(file);
-    } catch (ReferenceOnnx.Failure f) {
-      throw new OnnxSkipException(where + f.getMessage(), f);
+    Optional<ReferenceOnnx.Parsed> parsed = ReferenceOnnx.Parsed.of(file);
+    if (parsed.isEmpty() || !parsed.get().looksLikeModel()) {
+      parsed.ifPresent(ReferenceOnnx.Parsed::close);
+      // The tool's own loader says best what is wrong with a file that is not a model.
+      ModelIO.load(file);
+      throw new OnnxSkipException(file + ": the ONNX library cannot parse this model");
     }
-    SortedMap<String, Integer> unchecked = new TreeMap<>();
-    var nodes = model.proto().getGraph().getNodeList();
-    for (var n : nodes) {
-      Node node = new Node(n);
-      if (!isOnnxDomain(node.domain())) {
-        unchecked.merge(node.qualifiedOpType(), 1, Integer::sum);
+    try (ReferenceOnnx.Parsed model = parsed.get()) {
+      checkOpsets(file, model.opsets());
+      try {
+        if (model.hasExternalData()) {
+          // Only the path tells the checker where external data lives. Such a file holds the
+          // graph alone, so the library's slow path loader costs little; the tool's loader
+          // first names missing or short weight files.
+          ModelIO.load(file);
+          ReferenceOnnx.checkModel(file);
+          ReferenceOnnx.inferShapesStrict(file);
+        } else {
+          model.checkModel();
+          model.inferShapesStrict();
+        }
+      } catch (ReferenceOnnx.Failure f) {
+        throw new OnnxSkipException(file + ": not valid ONNX: " + f.getMessage(), f);
       }
+      SortedMap<String, Integer> unchecked = new TreeMap<>();
+      List<String[]> ops = model.domainsAndOps();
+      for (String[] op : ops) {
+        if (!isOnnxDomain(op[0])) {
+          unchecked.merge(op[0] + "." + op[1], 1, Integer::sum);
+        }
+      }
+      return new Report(file, ops.size(), unchecked);
     }
-    return new Report(file, nodes.size(), unchecked);
   }
 
   /**
    * A model newer than the checker would fail with "No Op registered for X", which blames the
    * model; say instead that the checker is too old for it.
    */
-  private static void checkOpsets(OnnxModel model) {
-    for (OperatorSetIdProto o : model.proto().getOpsetImportList()) {
-      if (!isOnnxDomain(o.getDomain())) {
+  private static void checkOpsets(Path file, Map<String, Long> opsets) {
+    for (Map.Entry<String, Long> o : opsets.entrySet()) {
+      if (!isOnnxDomain(o.getKey())) {
         continue;
       }
-      String domain = o.getDomain().equals("ai.onnx") ? "" : o.getDomain();
+      String domain = o.getKey().equals("ai.onnx") ? "" : o.getKey();
       int max = ReferenceOnnx.maxOpset(domain);
-      if (o.getVersion() > max) {
-        throw new OnnxSkipException(model.describe() + ": imports " + (domain.isEmpty() ? "ai.onnx" : domain) + " opset "
-            + o.getVersion() + ", newer than the ONNX " + ReferenceOnnx.VERSION + " checker knows (up to " + max
+      if (o.getValue() > max) {
+        throw new OnnxSkipException(file + ": imports " + (domain.isEmpty() ? "ai.onnx" : domain) + " opset "
+            + o.getValue() + ", newer than the ONNX " + ReferenceOnnx.VERSION + " checker knows (up to " + max
             + "); it cannot be validated here");
       }
     }
