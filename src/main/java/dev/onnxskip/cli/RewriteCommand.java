@@ -108,7 +108,8 @@ public final class RewriteCommand implements Callable<Integer> {
       }
     }
     if (validate) {
-      out.printf("all %d variants are valid ONNX (%s)%n", written.size(), Validator.checker());
+      out.printf("%s valid ONNX (%s)%n", written.size() == 1 ? "the variant is" : "all " + written.size() + " variants are",
+          Validator.checker());
       if (!unchecked.isEmpty()) {
         out.printf("note: %s have no ONNX schema; the checker verified their structure only%n", String.join(", ", unchecked));
       }

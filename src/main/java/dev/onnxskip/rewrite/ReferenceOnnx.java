@@ -5,9 +5,9 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.OnnxSkipException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -30,8 +30,8 @@ import org.bytedeco.onnx.global.onnx;
  */
 final class ReferenceOnnx {
 
-  /** The ONNX release whose checker the bindings carry. */
-  static final String VERSION = "1.17.0";
+  /** The ONNX release whose checker the bindings carry: "1.17.0" of the artifact version "1.17.0-1.5.11". */
+  static final String VERSION = bindingsVersion();
 
   /** {@code ShapeInferenceOptions.error_mode}: 0 ignores inference errors, 1 throws them. */
   private static final int IGNORE_ERRORS = 0;
@@ -40,6 +40,15 @@ final class ReferenceOnnx {
   private static final int EXTERNAL = 1;
 
   private ReferenceOnnx() {}
+
+  private static String bindingsVersion() {
+    try {
+      String v = org.bytedeco.javacpp.Loader.getVersion("org.bytedeco", "onnx");
+      return v == null ? "(unknown version)" : v.replaceFirst("-[^-]*$", "");
+    } catch (IOException e) {
+      return "(unknown version)";
+    }
+  }
 
   /** The newest opset of a domain ("" for the default one) that this ONNX release knows. */
   static int maxOpset(String domain) {
@@ -212,17 +221,17 @@ final class ReferenceOnnx {
       if (!cpp.ParseFromArray(in, bytes.length)) {
         throw new IllegalStateException("the ONNX library cannot parse a model that protobuf-java wrote");
       }
-      onnx.InferShapes(cpp, OpSchemaRegistry.Instance(), options, null);
+      try {
+        onnx.InferShapes(cpp, OpSchemaRegistry.Instance(), options, null);
+      } catch (RuntimeException e) {
+        // Node errors are ignored in this mode; what is left is a model-level fault.
+        throw new OnnxSkipException("shape inference failed: " + oneLine(e), e);
+      }
       try (BytePointer out = cpp.SerializeAsString()) {
         return ModelProto.parseFrom(out.getStringBytes());
       }
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("the ONNX library wrote a model protobuf-java cannot parse", e);
-    } catch (RuntimeException e) {
-      if (e instanceof OnnxSkipException || e instanceof IllegalStateException) {
-        throw e;
-      }
-      throw new OnnxSkipException("shape inference failed: " + oneLine(e), e);
     }
   }
 

@@ -207,10 +207,11 @@ public final class StaticShapes {
   private static Map<String, long[]> inferStaticShapes(OnnxModel model, Graph g) {
     ModelProto full = model.withGraph(g).proto();
     var graph = full.getGraph().toBuilder().clearInitializer();
+    Set<String> inputs = new HashSet<>(g.inputNames());
     for (TensorProto t : full.getGraph().getInitializerList()) {
       if (TensorTypes.elementCount(t) <= INFERENCE_INLINE_ELEMENTS && ExternalData.refOf(t).isEmpty()) {
         graph.addInitializer(t);
-      } else {
+      } else if (!inputs.contains(t.getName())) {
         graph.addInput(tensorInput(t));
       }
     }
@@ -255,7 +256,12 @@ public final class StaticShapes {
    */
   private static int fold(OnnxModel model, Graph g, Map<String, long[]> staticShapes) {
     Map<String, IntTensor> known = new HashMap<>();
+    Set<String> inputs = new HashSet<>(g.inputNames());
     for (TensorProto t : g.initializers().values()) {
+      if (inputs.contains(t.getName())) {
+        // An initializer that is also a graph input (IR < 4) is only a default: callers may feed another value.
+        continue;
+      }
       DataType type = DataType.forNumber(t.getDataType());
       if ((type == DataType.INT64 || type == DataType.INT32) && TensorTypes.elementCount(t) <= MAX_FOLDED_ELEMENTS) {
         long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
