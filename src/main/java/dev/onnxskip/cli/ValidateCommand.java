@@ -20,12 +20,10 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "validate",
     mixinStandardHelpOptions = true,
-    description = {
-      "Check models against the ONNX specification with the reference ONNX checker (full check) and strict",
-      "shape inference with data propagation. A folder with a manifest.json from rewrite validates every variant",
-      "it lists. Operators outside the ONNX domains (com.microsoft, ...) have no ONNX schema and are checked for",
-      "structure only; the output says so."
-    })
+    description = "Check models against the ONNX specification with the reference ONNX checker (full check) and"
+        + " strict shape inference with data propagation. A folder with a manifest.json from rewrite validates every"
+        + " variant it lists. Operators outside the ONNX domains (com.microsoft, ...) have no ONNX schema and are"
+        + " checked for structure only; the output says so.")
 public final class ValidateCommand implements Callable<Integer> {
 
   @Parameters(paramLabel = "MODEL", arity = "1..*", description = "ONNX model files, or folders written by rewrite.")

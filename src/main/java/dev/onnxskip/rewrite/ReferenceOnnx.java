@@ -208,24 +208,26 @@ final class ReferenceOnnx {
   }
 
   /**
-   * Lenient shape inference with data propagation on a model held in memory, returning the model
-   * with {@code value_info} for every tensor whose type could be inferred. Callers pass small
-   * models: protobuf messages are limited to 2 GB.
+   * Shape inference with data propagation on a model held in memory, returning the model with
+   * {@code value_info} for every tensor whose type could be inferred. Callers pass small models:
+   * protobuf messages are limited to 2 GB.
+   *
+   * @param strict whether a node whose shapes do not fit fails the inference, or is passed over
+   * @throws Failure in strict mode, with the first inference error on one line
    */
-  static ModelProto inferShapes(ModelProto model) {
+  static ModelProto inferShapes(ModelProto model, boolean strict) {
     load();
     byte[] bytes = model.toByteArray();
     try (org.bytedeco.onnx.ModelProto cpp = new org.bytedeco.onnx.ModelProto();
         BytePointer in = new BytePointer(bytes);
-        ShapeInferenceOptions options = new ShapeInferenceOptions(false, IGNORE_ERRORS, true)) {
+        ShapeInferenceOptions options = strict ? strictOptions() : new ShapeInferenceOptions(false, IGNORE_ERRORS, true)) {
       if (!cpp.ParseFromArray(in, bytes.length)) {
         throw new IllegalStateException("the ONNX library cannot parse a model that protobuf-java wrote");
       }
       try {
         onnx.InferShapes(cpp, OpSchemaRegistry.Instance(), options, null);
       } catch (RuntimeException e) {
-        // Node errors are ignored in this mode; what is left is a model-level fault.
-        throw new OnnxSkipException("shape inference failed: " + oneLine(e), e);
+        throw new Failure(oneLine(e));
       }
       try (BytePointer out = cpp.SerializeAsString()) {
         return ModelProto.parseFrom(out.getStringBytes());

@@ -143,6 +143,13 @@ public final class StaticShapes {
     splitUnsqueezes(model, g, shapes);
     g.cleanup();
     g.toposort();
+    // Fixed dimensions can contradict the graph, e.g. a sequence longer than the position
+    // embeddings: refuse here rather than write a model that fails at run time.
+    try {
+      ReferenceOnnx.inferShapes(skeleton(model, g), true);
+    } catch (ReferenceOnnx.Failure f) {
+      throw new OnnxSkipException(model.describe() + ": with " + dims + " the shapes of the graph no longer fit: " + f.getMessage(), f);
+    }
     return model.withGraph(g).withMetadata(Map.of(METADATA_KEY, dims.toString()));
   }
 
@@ -199,12 +206,24 @@ public final class StaticShapes {
     return b.build();
   }
 
-  /**
-   * Fully static shapes of every tensor that reference shape inference can tell. Large
-   * initializers are passed to it as typed graph inputs, so the model it parses stays small
-   * whatever the weights weigh.
-   */
+  /** Fully static shapes of every tensor that reference shape inference can tell. */
   private static Map<String, long[]> inferStaticShapes(OnnxModel model, Graph g) {
+    ModelProto inferred = ReferenceOnnx.inferShapes(skeleton(model, g), false);
+    Map<String, long[]> shapes = new HashMap<>();
+    List<ValueInfoProto> all = new ArrayList<>(inferred.getGraph().getValueInfoList());
+    all.addAll(inferred.getGraph().getInputList());
+    for (ValueInfoProto v : all) {
+      staticDims(v).ifPresent(d -> shapes.put(v.getName(), d));
+    }
+    return shapes;
+  }
+
+  /**
+   * The model as shape inference needs it: large initializers become typed graph inputs, so the
+   * model it parses stays small whatever the weights weigh; small ones keep their values, which
+   * data propagation reads.
+   */
+  private static ModelProto skeleton(OnnxModel model, Graph g) {
     ModelProto full = model.withGraph(g).proto();
     var graph = full.getGraph().toBuilder().clearInitializer();
     Set<String> inputs = new HashSet<>(g.inputNames());
@@ -215,14 +234,7 @@ public final class StaticShapes {
         graph.addInput(tensorInput(t));
       }
     }
-    ModelProto inferred = ReferenceOnnx.inferShapes(full.toBuilder().setGraph(graph).build());
-    Map<String, long[]> shapes = new HashMap<>();
-    List<ValueInfoProto> all = new ArrayList<>(inferred.getGraph().getValueInfoList());
-    all.addAll(inferred.getGraph().getInputList());
-    for (ValueInfoProto v : all) {
-      staticDims(v).ifPresent(d -> shapes.put(v.getName(), d));
-    }
-    return shapes;
+    return full.toBuilder().setGraph(graph).build();
   }
 
   private static ValueInfoProto tensorInput(TensorProto t) {

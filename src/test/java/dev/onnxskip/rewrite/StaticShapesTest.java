@@ -56,7 +56,7 @@ class StaticShapesTest {
 
     // The reference shape inference, which stops at opset-11 Unsqueeze in the source, now knows
     // the static shape of every tensor in the graph.
-    ModelProto inferred = ReferenceOnnx.inferShapes(fixed.proto());
+    ModelProto inferred = ReferenceOnnx.inferShapes(fixed.proto(), false);
     Map<String, ValueInfoProto> infos = new HashMap<>();
     inferred.getGraph().getValueInfoList().forEach(v -> infos.put(v.getName(), v));
     for (Node n : fixed.graph().nodes()) {
@@ -166,6 +166,17 @@ class StaticShapesTest {
     OnnxModel fixedBatch = StaticShapes.apply(OnnxModel.of(SyntheticBert.build(Spec.tiny(1))), StaticShapes.Dims.parse("batch=1"));
     e = assertThrows(OnnxSkipException.class, () -> StaticShapes.apply(fixedBatch, StaticShapes.Dims.parse("batch=2")));
     assertTrue(e.getMessage().contains("input 'input_ids' has dimension 0 fixed at 1, not 2"), e.getMessage());
+  }
+
+  @Test
+  void aSequenceLongerThanThePositionEmbeddingsIsRefused() {
+    // The tiny spec has 64 positions; position ids are a slice of them, which stops at 64.
+    OnnxModel source = OnnxModel.of(SyntheticBert.build(Spec.tiny(1)));
+    assertEquals(0, count(StaticShapes.apply(source, StaticShapes.Dims.parse("batch=1,sequence=64")), "Shape"));
+    OnnxSkipException e = assertThrows(OnnxSkipException.class,
+        () -> StaticShapes.apply(source, StaticShapes.Dims.parse("batch=1,sequence=65")));
+    assertEquals("<in-memory model>: with batch=1,sequence=65 the shapes of the graph no longer fit: shape inference"
+        + " error at node '/embeddings/Add_1' (Add): Incompatible dimensions (and 12 more after it)", e.getMessage());
   }
 
   /** x: float [batch, 4] -> Unsqueeze(axes) -> y; axes as an attribute before opset 13, an initializer from 13. */
