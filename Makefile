@@ -46,8 +46,13 @@ demo-spam: build models data/spam/dev.jsonl
 	bin/onnx-skip eval --model out/demo-spam/classifier.onnx --tokenizer $(MINILM)/tokenizer.json \
 	  --data data/spam/dev.jsonl --spans all --out out/demo-spam --force
 
-test: models test-tools
+test: models test-tools tools/node_modules
 	$(MVN) test
+
+# onnxruntime-node for the cross-runtime check; its postinstall would fetch CUDA files, so skip it.
+tools/node_modules: tools/package.json tools/package-lock.json
+	cd tools && ONNXRUNTIME_NODE_INSTALL=skip npm ci
+	touch tools/node_modules
 
 test-tools:
 	node --test tools/make-splits.test.mjs

@@ -10,6 +10,8 @@ import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SkipSpans;
+import dev.onnxskip.rewrite.StaticShapes;
+import dev.onnxskip.rewrite.Validator;
 import dev.onnxskip.rewrite.VariantWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,6 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.ArgGroup;
@@ -64,13 +68,22 @@ public final class RewriteCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Replace existing outputs.")
   boolean force;
 
+  @Option(names = "--validate", description = "Check every variant as the validate command does; a variant that fails is removed and the run stops.")
+  boolean validate;
+
+  @Option(names = "--static-shapes", paramLabel = "batch=N,sequence=N",
+      description = "Fix the input dimensions and fold the shape arithmetic that becomes constant, for runtimes that want static shapes (OpenCV, TensorRT, mobile).")
+  String staticShapes;
+
   @Mixin LayoutOptions layoutOptions;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
-    OnnxModel source = ModelIO.load(model);
+    Optional<StaticShapes.Dims> dims = Optional.ofNullable(staticShapes).map(StaticShapes.Dims::parse);
+    OnnxModel loaded = ModelIO.load(model);
+    OnnxModel source = dims.map(d -> StaticShapes.apply(loaded, d)).orElse(loaded);
     EncoderLayout layout = LayoutDetector.detect(source, layoutOptions.boundaries);
     boolean single = selection.span != null;
     List<SkipSpan> spans = single
@@ -98,12 +111,24 @@ public final class RewriteCommand implements Callable<Integer> {
       VariantWriter writer = VariantWriter.create(source, layout, sha, weights);
       weights.ifPresent(writtenFiles::add);
       List<VariantWriter.Written> written = new ArrayList<>();
+      SortedSet<String> unchecked = new TreeSet<>();
       for (int i = 0; i < spans.size(); i++) {
         VariantWriter.Written w = writer.write(spans.get(i), targets.get(i));
         writtenFiles.add(targets.get(i));
         written.add(w);
         out.printf("skip %-6s %s  %d nodes, %,d parameters, %s%n", spans.get(i), targets.get(i), w.nodes(), w.parameters(),
             InspectCommand.humanBytes(w.bytes()));
+        out.flush();
+        if (validate) {
+          unchecked.addAll(validateOrRemove(targets.get(i)).uncheckedOps().keySet());
+        }
+      }
+      if (validate) {
+        out.printf("%s valid ONNX (%s)%n", written.size() == 1 ? "the variant is" : "all " + written.size() + " variants are",
+            Validator.checker());
+        if (!unchecked.isEmpty()) {
+          out.printf("note: %s have no ONNX schema; the checker verified their structure only%n", String.join(", ", unchecked));
+        }
       }
       if (!single) {
         writer.writeManifest(dir, model, written);
@@ -117,6 +142,20 @@ public final class RewriteCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** A variant that fails validation is not left behind as if it were a usable output. */
+  private static Validator.Report validateOrRemove(Path variant) {
+    try {
+      return Validator.validate(variant);
+    } catch (OnnxSkipException e) {
+      try {
+        Files.deleteIfExists(variant);
+      } catch (IOException ignored) {
+        // The validation failure is the news; a leftover file does not change it.
+      }
+      throw new OnnxSkipException(e.getMessage() + " (the variant was removed; rewrite without --validate to keep it)", e);
+    }
   }
 
   private static String stem(Path p) {

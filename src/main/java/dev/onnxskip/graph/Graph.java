@@ -128,6 +128,15 @@ public final class Graph {
     nodes.add(node);
   }
 
+  public void replaceNode(int index, Node node) {
+    nodes.set(index, node);
+  }
+
+  /** Removes the nodes that produce any of {@code tensors}, e.g. when constants replace them. */
+  public void removeProducersOf(Set<String> tensors) {
+    nodes.removeIf(n -> n.outputs().stream().anyMatch(tensors::contains));
+  }
+
   public void addNodes(List<Node> more) {
     nodes.addAll(more);
   }
@@ -138,6 +147,11 @@ public final class Graph {
 
   public void addInput(ValueInfoProto v) {
     inputs.add(v);
+  }
+
+  public void setInputs(List<ValueInfoProto> newInputs) {
+    inputs.clear();
+    inputs.addAll(newInputs);
   }
 
   public void setOutputs(List<ValueInfoProto> newOutputs) {
