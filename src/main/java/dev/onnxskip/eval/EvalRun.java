@@ -66,7 +66,8 @@ public final class EvalRun {
     OnnxModel model = ModelIO.load(cfg.model());
     EncoderLayout layout = LayoutDetector.detect(model, cfg.boundaries());
     ClassifierSignature signature = ClassifierSignature.of(model, cfg.logitsOutput());
-    List<SkipSpan> spans = SkipSpans.parse(cfg.spans(), layout.layers());
+    // Reports list spans in layer order, whatever order the user gave them in.
+    List<SkipSpan> spans = SkipSpans.parse(cfg.spans(), layout.layers()).stream().sorted().toList();
     LabelledData data = LabelledData.read(cfg.data(), cfg.columns());
     OptionalInt width = signature.logitsWidth() > 0 ? OptionalInt.of((int) signature.logitsWidth()) : OptionalInt.empty();
     LabelSet labels = LabelSet.resolve(cfg.labels(), model.metadata(), cfg.model(), width);
