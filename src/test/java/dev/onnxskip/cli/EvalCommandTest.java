@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.onnxskip.eval.SyntheticData;
 import dev.onnxskip.eval.WordTokenizer;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.testing.SyntheticBert;
@@ -17,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,33 +45,7 @@ class EvalCommandTest {
     encoder = dir.resolve("encoder.onnx");
     ModelIO.save(SyntheticBert.build(Spec.tiny(3)), encoder);
     tokenizer = WORDS.write(dir.resolve("tokenizer.json"));
-    data = Files.writeString(dir.resolve("data.jsonl"), jsonLines(randomTexts(20, 1), "0", "1"));
-  }
-
-  /** {@code count} texts of 1 to 12 words drawn from the vocabulary. */
-  static List<String> randomTexts(int count, long seed) {
-    Random random = new Random(seed);
-    List<String> texts = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      StringBuilder text = new StringBuilder();
-      int words = 1 + random.nextInt(12);
-      for (int w = 0; w < words; w++) {
-        text.append(w == 0 ? "" : " ").append("w").append(WordTokenizer.FIRST_WORD + random.nextInt(60));
-      }
-      texts.add(text.toString());
-    }
-    return texts;
-  }
-
-  /** One JSON line per text, labels taken in turn from {@code labels}. */
-  static String jsonLines(List<String> texts, String... labels) throws IOException {
-    ObjectMapper json = new ObjectMapper();
-    StringBuilder lines = new StringBuilder();
-    for (int i = 0; i < texts.size(); i++) {
-      var line = json.createObjectNode().put("text", texts.get(i)).put("label", labels[i % labels.length]);
-      lines.append(json.writeValueAsString(line)).append('\n');
-    }
-    return lines.toString();
+    data = Files.writeString(dir.resolve("data.jsonl"), SyntheticData.jsonLines(SyntheticData.texts(20, 64, 1), "0", "1"));
   }
 
   /** Eval arguments: {@code extra}, plus the test's model, tokenizer and data unless {@code extra} names others. */
@@ -127,12 +101,12 @@ class EvalCommandTest {
 
   @Test
   void aGoldLabelTheModelHasNoLogitForIsNamedWithItsLine(@TempDir Path out) throws IOException {
-    Path bad = Files.writeString(out.resolveSibling(out.getFileName() + "-three.jsonl"), jsonLines(randomTexts(6, 2), "0", "1", "2"));
+    Path bad = Files.writeString(out.resolveSibling(out.getFileName() + "-three.jsonl"), SyntheticData.jsonLines(SyntheticData.texts(6, 64, 2), "0", "1", "2"));
     String err = refused(1, bad + " line 3: label '2' is not one of the model's labels: 0, 1 (from logit indices)", out,
         "--data", bad.toString());
     assertTrue(err.startsWith("onnx-skip: error: "), err);
 
-    Path named = Files.writeString(out.resolveSibling(out.getFileName() + "-named.jsonl"), jsonLines(randomTexts(4, 2), "neg", "pos", "meh"));
+    Path named = Files.writeString(out.resolveSibling(out.getFileName() + "-named.jsonl"), SyntheticData.jsonLines(SyntheticData.texts(4, 64, 2), "neg", "pos", "meh"));
     refused(1, named + " line 3: label 'meh' is not one of the model's labels: neg, pos (from --labels)", out,
         "--data", named.toString(), "--labels", "neg,pos");
   }

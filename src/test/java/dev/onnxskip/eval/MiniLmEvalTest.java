@@ -7,14 +7,11 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.onnxskip.cli.Main;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.probe.HeadWriter;
 import dev.onnxskip.probe.Pooling;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,22 +59,16 @@ class MiniLmEvalTest {
     naive = dir.resolve("naive");
     shared = dir.resolve("shared");
     for (Path out : List.of(naive, shared)) {
-      run("eval", "--model", classifier.toString(), "--tokenizer", TOKENIZER.toString(), "--data", data.toString(),
+      EvalCli.ok("eval", "--model", classifier.toString(), "--tokenizer", TOKENIZER.toString(), "--data", data.toString(),
           "--spans", SPANS, "--engine", out.getFileName().toString(), "--batch-size", "8", "--save-predictions", "--quiet",
           "--out", out.toString());
     }
   }
 
-  static void run(String... args) {
-    StringWriter err = new StringWriter();
-    int exit = Main.run(args, new PrintWriter(new StringWriter(), true), new PrintWriter(err, true));
-    assertEquals(0, exit, String.join(" ", args) + ": " + err);
-  }
-
   @Test
   void logitsMatchTheStandaloneVariantFilesRunInOnnxRuntime() throws Exception {
     Path variants = dir.resolve("variants");
-    run("rewrite", classifier.toString(), "--spans", SPANS, "-o", variants.toString());
+    EvalCli.ok("rewrite", classifier.toString(), "--spans", SPANS, "-o", variants.toString());
     Map<String, Path> files = Map.of("baseline", classifier, "0-0", variants.resolve("skip-0-0.onnx"),
         "2-3", variants.resolve("skip-2-3.onnx"), "5-5", variants.resolve("skip-5-5.onnx"));
     List<long[]> ids = tokenize();
