@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.onnxskip.eval.OnnxSkipProcess;
 import dev.onnxskip.eval.SyntheticData;
 import dev.onnxskip.eval.WordTokenizer;
 import dev.onnxskip.graph.ModelIO;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -191,5 +193,31 @@ class EvalCommandTest {
     JsonNode variants = new ObjectMapper().readTree(out.resolve("results.json").toFile()).get("variants");
     assertEquals("[null,[0,1],[2,2]]", List.of(variants.get(0), variants.get(1), variants.get(2)).stream()
         .map(v -> v.get("span").toString()).toList().toString().replace(" ", ""));
+  }
+
+  /**
+   * A text longer than the model's 64 positions fails inside ONNX Runtime. Run in a process of its
+   * own, so that anything the native library writes to stderr would show: still one line. The failed
+   * run finished nothing, so the corrected run needs neither --resume nor --force.
+   */
+  @Test
+  void aFailureInsideOnnxRuntimeIsOneLineAndDoesNotBlockTheNextRun(@TempDir Path out) throws Exception {
+    StringBuilder longText = new StringBuilder("w4");
+    for (int i = 1; i < 100; i++) {
+      longText.append(" w").append(4 + i % 60);
+    }
+    Path tooLong = Files.writeString(out.resolveSibling(out.getFileName() + "-long.jsonl"),
+        SyntheticData.jsonLines(List.of(longText.toString(), "w5 w6"), "0", "1"));
+    Path log = out.resolveSibling(out.getFileName() + ".log");
+    Process run = OnnxSkipProcess.start(List.of(args(out, "--data", tooLong.toString())), log);
+    assertTrue(run.waitFor(120, TimeUnit.SECONDS));
+    String err = Files.readString(log);
+    assertEquals(1, run.exitValue(), err);
+    assertEquals(1, err.strip().lines().count(), "one line: " + err);
+    assertTrue(err.startsWith("onnx-skip: error: ONNX Runtime failed"), err);
+    assertFalse(Files.exists(out.resolve("results.json")));
+
+    CliRun shorter = CliRun.of(args(out, "--data", tooLong.toString(), "--max-length", "32"));
+    assertEquals(0, shorter.exit(), shorter.err());
   }
 }

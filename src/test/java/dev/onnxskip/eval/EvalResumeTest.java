@@ -74,16 +74,6 @@ class EvalResumeTest {
     return args;
   }
 
-  /** {@code onnx-skip} in a JVM of its own, on the test class path. */
-  static Process start(List<String> args, Path log) throws IOException {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), "dev.onnxskip.cli.Main"));
-    command.addAll(args);
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    builder.environment().put("OPT_OUT_TRACKING", "true");
-    return builder.start();
-  }
-
   static long newlines(Path file) throws IOException {
     if (!Files.exists(file)) {
       return 0;
@@ -105,7 +95,7 @@ class EvalResumeTest {
 
     Path out = tmp.resolve("killed");
     Path journal = out.resolve(Journal.FILE);
-    Process run = start(evalArgs(out, engine), tmp.resolve("killed.log"));
+    Process run = OnnxSkipProcess.start(evalArgs(out, engine), tmp.resolve("killed.log"));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     // The header and at least two pieces of finished work.
     while (newlines(journal) < 3) {
@@ -197,7 +187,7 @@ class EvalResumeTest {
   void aSecondRunOnTheSameFolderIsRefusedByTheLock(@TempDir Path out) throws Exception {
     try (Journal held = Journal.open(out, "a run in progress", false, false)) {
       Path log = out.resolveSibling(out.getFileName() + ".log");
-      Process other = start(evalArgs(out, "shared", "--resume"), log);
+      Process other = OnnxSkipProcess.start(evalArgs(out, "shared", "--resume"), log);
       assertTrue(other.waitFor(120, TimeUnit.SECONDS), "refused at once");
       String err = Files.readString(log).strip();
       assertEquals(1, other.exitValue(), err);
