@@ -63,7 +63,9 @@ public final class Journal implements AutoCloseable {
    * Opens the journal of an output folder, taking its lock.
    *
    * @param runKey identifies model, data and settings; a journal with another key is not resumed
-   * @param resume continue an earlier journal; without it, an existing journal is refused
+   * @param resume continue an earlier journal; without it, a journal holding finished work is
+   *     refused (one with none, left by a run that failed or was killed before finishing anything,
+   *     is simply started over, so a failed run does not make the next need --force)
    * @param force start over, discarding an earlier journal
    */
   public static Journal open(Path dir, String runKey, boolean resume, boolean force) {
@@ -89,7 +91,7 @@ public final class Journal implements AutoCloseable {
       }
       Path file = dir.resolve(FILE);
       List<Entry> done = new ArrayList<>();
-      if (Files.exists(file) && Files.size(file) > 0 && !force) {
+      if (Files.exists(file) && Files.size(file) > 0 && !force && (resume || holdsWork(file))) {
         if (!resume) {
           throw new UsageException("output folder " + dir + " holds an earlier run (" + FILE
               + "); use --resume to continue it or --force to start over");
@@ -173,6 +175,17 @@ public final class Journal implements AutoCloseable {
     h.put("journal", "onnx-skip eval");
     h.put("run_key", runKey);
     return h.toString();
+  }
+
+  /** Whether a journal holds a complete line of finished work after its header. */
+  private static boolean holdsWork(Path file) throws IOException {
+    int lines = 0;
+    for (byte b : Files.readAllBytes(file)) {
+      if (b == '\n' && ++lines == 2) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Reads finished entries; returns the length of the well-formed prefix of the file. */

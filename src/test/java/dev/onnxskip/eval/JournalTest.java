@@ -118,4 +118,15 @@ class JournalTest {
     }
     assertTrue(Files.readString(journal()).contains("\"run_key\":\"key\""));
   }
+
+  @Test
+  void aJournalWithoutFinishedWorkIsStartedOverWithoutAsking() throws IOException {
+    // What a run that failed, or was killed, before finishing anything leaves behind.
+    write("old key");
+    Files.writeString(journal(), "{\"span\":null,\"ro", StandardOpenOption.APPEND);
+    try (Journal journal = Journal.open(dir, "new key", false, false)) {
+      assertEquals(List.of(), journal.done());
+    }
+    assertEquals("{\"journal\":\"onnx-skip eval\",\"run_key\":\"new key\"}\n", Files.readString(journal()));
+  }
 }
