@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.onnxskip.AtomicFiles;
+import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.ToolVersion;
 import dev.onnxskip.UsageException;
 import dev.onnxskip.graph.Digests;
@@ -18,6 +19,9 @@ import dev.onnxskip.report.ResultsJson;
 import dev.onnxskip.report.RunResults;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SkipSpans;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -95,6 +99,9 @@ public final class EvalRun {
     all.forEach(s -> logits.put(s, new float[n][]));
     int resumed;
     try (Journal journal = Journal.open(outDir, runKey, resume, force)) {
+      if (force) {
+        removeEarlierOutputs(outDir);
+      }
       for (Journal.Entry e : journal.done()) {
         float[][] target = logits.get(e.span());
         if (target != null) {
@@ -188,9 +195,25 @@ public final class EvalRun {
     }
   }
 
+  /**
+   * Deletes what an earlier run in the folder wrote, which --force makes stale: it would sit beside
+   * the new run's journal until that run ends, and outlive it where the new run writes no such file
+   * (a label the new model lacks, predictions not asked for again).
+   */
+  private static void removeEarlierOutputs(Path outDir) {
+    String earlier = "{results.json,results.csv,timing.json,predictions.jsonl,heatmaps.png,heatmaps.svg,heatmap-*.png,heatmap-*.svg}";
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(outDir, earlier)) {
+      for (Path file : files) {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException e) {
+      throw new OnnxSkipException("cannot remove the earlier run's outputs in " + outDir + ": " + AtomicFiles.describe(e), e);
+    }
+  }
+
   private static void checkVocabulary(TextEncoder encoder, long embeddingRows, EvalConfig cfg) {
     if (encoder.vocabularySize() > embeddingRows) {
-      throw new dev.onnxskip.OnnxSkipException(cfg.tokenizer() + ": the tokenizer's vocabulary has " + encoder.vocabularySize()
+      throw new OnnxSkipException(cfg.tokenizer() + ": the tokenizer's vocabulary has " + encoder.vocabularySize()
           + " tokens but the model's embedding table " + cfg.model() + " has only " + embeddingRows
           + " rows; token ids past it would fail at run time (wrong tokenizer for this model?)");
     }

@@ -220,4 +220,22 @@ class EvalCommandTest {
     CliRun shorter = CliRun.of(args(out, "--data", tooLong.toString(), "--max-length", "32"));
     assertEquals(0, shorter.exit(), shorter.err());
   }
+
+  @Test
+  void forceStartsOverWithoutTheEarlierRunsFiles(@TempDir Path out) throws IOException {
+    assertEquals(0, CliRun.of(args(out, "--spans", "0-0", "--save-predictions")).exit());
+    assertTrue(Files.exists(out.resolve("heatmap-0.png")) && Files.exists(out.resolve("predictions.jsonl")));
+    Path notOurs = Files.writeString(out.resolve("notes.txt"), "kept");
+
+    CliRun again = CliRun.of(args(out, "--spans", "0-0", "--labels", "neg,pos"));
+    assertEquals(2, again.exit(), again.err());
+    assertTrue(again.err().contains("holds an earlier run (journal.jsonl); use --resume to continue it or --force to start over"));
+
+    CliRun forced = CliRun.of(args(out, "--spans", "0-0", "--labels", "neg,pos", "--force"));
+    assertEquals(0, forced.exit(), forced.err());
+    assertTrue(Files.exists(out.resolve("heatmap-neg.png")));
+    assertFalse(Files.exists(out.resolve("heatmap-0.png")), "a heatmap of a label the new run does not have");
+    assertFalse(Files.exists(out.resolve("predictions.jsonl")), "predictions the new run did not ask for");
+    assertEquals("kept", Files.readString(notOurs));
+  }
 }
