@@ -67,6 +67,8 @@ public final class EvalRun {
     if (!cfg.engine().equals("shared") && !cfg.engine().equals("naive")) {
       throw new UsageException("unknown engine '" + cfg.engine() + "': expected shared or naive");
     }
+    // Settings first, so that a bad one fails before a large model is loaded.
+    Runtime runtime = Runtime.open(cfg.device(), cfg.threads());
     OnnxModel model = ModelIO.load(cfg.model());
     EncoderLayout layout = LayoutDetector.detect(model, cfg.boundaries());
     ClassifierSignature signature = ClassifierSignature.of(model, cfg.logitsOutput());
@@ -76,7 +78,6 @@ public final class EvalRun {
     OptionalInt width = signature.logitsWidth() > 0 ? OptionalInt.of((int) signature.logitsWidth()) : OptionalInt.empty();
     LabelSet labels = LabelSet.resolve(cfg.labels(), model.metadata(), cfg.model(), width);
     int[] gold = labels.goldIndices(data);
-    Runtime runtime = Runtime.open(cfg.device(), cfg.threads());
 
     EncodedDataset encoded;
     try (TextEncoder encoder = TextEncoder.open(cfg.tokenizer(), cfg.maxLength())) {
