@@ -1,5 +1,6 @@
 package dev.onnxskip.eval;
 
+import ai.onnx.proto.OnnxMl.TensorProto;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -9,6 +10,7 @@ import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.ToolVersion;
 import dev.onnxskip.UsageException;
 import dev.onnxskip.graph.Digests;
+import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
@@ -33,6 +35,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * One evaluation run: the baseline and every requested skip variant over a labelled data set,
@@ -87,9 +90,10 @@ public final class EvalRun {
     BatchSource batches = BatchPlan.of(encoded, cfg.batchSize(), cfg.sortByLength() ? BatchPlan.Order.LONGEST_FIRST : BatchPlan.Order.DATASET, BatchPlan.Padding.LONGEST_IN_BATCH);
 
     String modelSha = Digests.sha256(cfg.model());
+    Map<String, String> weightsSha = externalDataDigests(model);
     String dataSha = Digests.sha256(cfg.data());
     String tokenizerSha = Digests.sha256(cfg.tokenizer());
-    String runKey = runKey(cfg, modelSha, dataSha, tokenizerSha);
+    String runKey = runKey(cfg, modelSha, weightsSha, dataSha, tokenizerSha);
 
     List<Optional<SkipSpan>> all = new ArrayList<>();
     all.add(Optional.empty());
@@ -155,6 +159,9 @@ public final class EvalRun {
     }
     Map<String, Object> provenance = new LinkedHashMap<>();
     provenance.put("model_sha256", modelSha);
+    if (!weightsSha.isEmpty()) {
+      provenance.put("model_external_data_sha256", weightsSha);
+    }
     provenance.put("dataset_sha256", dataSha);
     provenance.put("tokenizer_sha256", tokenizerSha);
     provenance.put("examples", n);
@@ -261,12 +268,28 @@ public final class EvalRun {
     return out;
   }
 
-  private static String runKey(EvalConfig cfg, String modelSha, String dataSha, String tokenizerSha) {
+  /**
+   * Digests of the files holding a model's external weights, by location: the model file's own
+   * digest does not change when they do, and a resumed run must not mix two sets of weights.
+   */
+  private static Map<String, String> externalDataDigests(OnnxModel model) {
+    Map<String, String> digests = new TreeMap<>();
+    for (TensorProto t : model.proto().getGraph().getInitializerList()) {
+      ExternalData.refOf(t).ifPresent(ref ->
+          digests.computeIfAbsent(ref.location(), location -> Digests.sha256(model.baseDir().resolve(location))));
+    }
+    return digests;
+  }
+
+  private static String runKey(EvalConfig cfg, String modelSha, Map<String, String> weightsSha, String dataSha, String tokenizerSha) {
     Map<String, Object> key = new LinkedHashMap<>(cfg.describe());
     key.remove("model");
     key.remove("tokenizer");
     key.remove("dataset");
     key.put("model_sha256", modelSha);
+    if (!weightsSha.isEmpty()) {
+      key.put("model_external_data_sha256", weightsSha);
+    }
     key.put("dataset_sha256", dataSha);
     key.put("tokenizer_sha256", tokenizerSha);
     key.put("engine", cfg.engine());

@@ -7,11 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.testing.SyntheticBert;
 import dev.onnxskip.testing.SyntheticBert.Head;
 import dev.onnxskip.testing.SyntheticBert.Spec;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.file.Files;
@@ -199,5 +204,44 @@ class EvalResumeTest {
       assertEquals(err, inProcess.err().strip());
       assertFalse(Files.exists(out.resolve("results.json")));
     }
+  }
+
+  @Test
+  void resumingWithOtherWeightsInTheExternalDataFileIsRefused(@TempDir Path tmp) throws IOException {
+    Path modelFile = withExternalWeights(SyntheticBert.build(SPEC), tmp.resolve("ext"));
+    byte[] structure = Files.readAllBytes(modelFile);
+    Path out = tmp.resolve("out");
+    String[] args = evalArgs(out, "shared", "--model", modelFile.toString(), "--spans", "0-0").toArray(String[]::new);
+    EvalCli.ok(args);
+    List<String> resume = new ArrayList<>(List.of(args));
+    resume.add("--resume");
+    assertTrue(EvalCli.ok(resume.toArray(String[]::new)).contains("(2 resumed from the journal)"), "the same weights resume");
+
+    withExternalWeights(SyntheticBert.build(SPEC.withSeed(2)), tmp.resolve("ext"));
+    assertArrayEquals(structure, Files.readAllBytes(modelFile), "only the weights file changed");
+    assertRefusedResume(EvalCli.of(resume.toArray(String[]::new)), out.resolve(Journal.FILE));
+  }
+
+  /** Saves a model as model.onnx in {@code dir} with its weights in weights.bin beside it. */
+  static Path withExternalWeights(ModelProto model, Path dir) throws IOException {
+    Files.createDirectories(dir);
+    GraphProto.Builder graph = model.getGraph().toBuilder();
+    ByteArrayOutputStream weights = new ByteArrayOutputStream();
+    for (int i = 0; i < graph.getInitializerCount(); i++) {
+      TensorProto t = graph.getInitializer(i);
+      if (t.getRawData().isEmpty()) {
+        continue;
+      }
+      TensorProto.Builder external = t.toBuilder().clearRawData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
+          .addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue("weights.bin"))
+          .addExternalData(StringStringEntryProto.newBuilder().setKey("offset").setValue(Integer.toString(weights.size())))
+          .addExternalData(StringStringEntryProto.newBuilder().setKey("length").setValue(Integer.toString(t.getRawData().size())));
+      t.getRawData().writeTo(weights);
+      graph.setInitializer(i, external);
+    }
+    Files.write(dir.resolve("weights.bin"), weights.toByteArray());
+    Path file = dir.resolve("model.onnx");
+    ModelIO.save(model.toBuilder().setGraph(graph).build(), file);
+    return file;
   }
 }
