@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,7 +64,7 @@ class EnginesAgreeTest {
   void aSecondRunWritesTheSameResults(@TempDir Path again) throws IOException {
     List<String> args = List.of("--model", dir.resolve("model.onnx").toString(), "--tokenizer", dir.resolve("tokenizer.json").toString(),
         "--data", dir.resolve("data.jsonl").toString(), "--batch-size", "7", "--max-length", "32", "--save-predictions", "--quiet");
-    EvalCli.ok(java.util.stream.Stream.concat(java.util.stream.Stream.of("eval", "--out", again.toString()), args.stream())
+    EvalCli.ok(Stream.concat(Stream.of("eval", "--out", again.toString()), args.stream())
         .toArray(String[]::new));
     assertEquals(EvalOutputs.resultsWithoutTimestamp(shared), EvalOutputs.resultsWithoutTimestamp(again));
     assertEquals(Files.readString(shared.resolve("results.csv")), Files.readString(again.resolve("results.csv")));

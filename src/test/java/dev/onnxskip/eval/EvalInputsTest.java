@@ -153,6 +153,21 @@ class EvalInputsTest {
   }
 
   @Test
+  void batchingInDataOrderOrByLengthGivesTheSameResults(@TempDir Path out) throws IOException {
+    run(model, data, out.resolve("sorted"));
+    EvalConfig sorted = config(model, data, DataColumns.DEFAULT, Device.CPU);
+    EvalConfig inDataOrder = new EvalConfig(model, tokenizer, data, DataColumns.DEFAULT, sorted.labels(), Optional.empty(), List.of(),
+        "all", Device.CPU, 3, 32, 0, "shared", false);
+    EvalRun.run(inDataOrder, out.resolve("unsorted"), false, false, true, new EvalRun.Listener() {});
+    ObjectMapper json = new ObjectMapper();
+    assertEquals(json.readTree(out.resolve("sorted/results.json").toFile()).get("variants"),
+        json.readTree(out.resolve("unsorted/results.json").toFile()).get("variants"));
+    Map<String, float[][]> unsorted = EvalOutputs.logits(out.resolve("unsorted"));
+    EvalOutputs.logits(out.resolve("sorted")).forEach((variant, logits) ->
+        EvalOutputs.assertClose(logits, unsorted.get(variant), 1e-5, variant));
+  }
+
+  @Test
   void autoDeviceRunsOnTheCpuOfThisBuildAndSaysWhy(@TempDir Path out) throws IOException {
     EvalRun.Outcome outcome = EvalRun.run(config(model, data, DataColumns.DEFAULT, Device.parse("auto")), out, false, false, false,
         new EvalRun.Listener() {});

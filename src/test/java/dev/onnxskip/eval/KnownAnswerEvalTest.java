@@ -8,11 +8,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
+import dev.onnxskip.report.RunResults;
 import dev.onnxskip.rewrite.SkipSpan;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -94,10 +96,10 @@ class KnownAnswerEvalTest {
   @ValueSource(strings = {"shared", "naive"})
   void perLabelAccuraciesAreTheOnesWorkedOutByHand(String engine, @TempDir Path out) {
     EvalRun.Outcome outcome = EvalRun.run(config("all", engine, 5), out, false, false, true, new EvalRun.Listener() {});
-    var results = outcome.results();
+    RunResults results = outcome.results();
     assertEquals(KnownAnswerModel.LABELS, results.labels());
     assertEquals(11, results.variants().size(), "the baseline and the 10 spans of 4 layers");
-    Map<String, double[]> expected = new java.util.LinkedHashMap<>();
+    Map<String, double[]> expected = new LinkedHashMap<>();
     expected.put("baseline", new double[] {1, 1, 1});
     expected.put("0-0", new double[] {0.25, 1, 0.75});
     expected.put("1-1", new double[] {1, 0.25, 0.75});
@@ -106,12 +108,9 @@ class KnownAnswerEvalTest {
     expected.put("3-3", new double[] {0.25, 0.25, 1});
     expected.put("1-2", new double[] {1, 0.25, 0});
     expected.put("0-3", new double[] {1, 1, 1});
-    for (VariantResult v : results.variants()) {
-      double[] want = expected.get(v.name());
-      if (want != null) {
-        assertArrayEquals(want, perLabel(v), 0, v.name());
-      }
-    }
+    Map<String, VariantResult> byName = new LinkedHashMap<>();
+    results.variants().forEach(v -> byName.put(v.name(), v));
+    expected.forEach((name, accuracies) -> assertArrayEquals(accuracies, perLabel(byName.get(name)), 0, name));
   }
 
   /** Every span, checked against the plain-Java forward pass of the model's description. */

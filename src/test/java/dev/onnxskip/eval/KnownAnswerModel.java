@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A classifier whose every answer can be worked out by hand: four encoder blocks of the usual shape
@@ -71,7 +72,7 @@ final class KnownAnswerModel {
    * The logits the classifier must give for a text with the blocks of {@code skipped} removed
    * (empty for the baseline): computed here in plain Java from the description above, not by the graph.
    */
-  static float[] expectedLogits(String text, java.util.Optional<SkipSpan> skipped) {
+  static float[] expectedLogits(String text, Optional<SkipSpan> skipped) {
     long[] ids = TOKENIZER.ids(text);
     float[] sum = new float[HIDDEN];
     for (long id : ids) {

@@ -7,6 +7,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.probe.HeadWriter;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,7 +97,7 @@ class MiniLmEvalTest {
   /** The examples' token ids as the tokenizer library gives them, unpadded, cut to the max length. */
   static List<long[]> tokenize() throws IOException {
     List<long[]> ids = new ArrayList<>();
-    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    ObjectMapper json = new ObjectMapper();
     try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.builder().optTokenizerPath(TOKENIZER).optPadding(false)
         .optTruncation(true).optMaxLength(MAX_LENGTH).build()) {
       for (String line : Files.readAllLines(data)) {
@@ -130,7 +132,7 @@ class MiniLmEvalTest {
 
   private static long[] filled(int length, long value) {
     long[] values = new long[length];
-    java.util.Arrays.fill(values, value);
+    Arrays.fill(values, value);
     return values;
   }
 }
