@@ -197,7 +197,16 @@ public final class EvalRun {
     if (cfg.engine().equals("naive")) {
       new NaiveEngine(model, layout, signature, runtime, batches, modelSha).run(todo, skipBatches, sink, listener::examples);
     } else {
-      try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, runtime, batches)) {
+      SharedPrefixEngine shared;
+      try {
+        shared = new SharedPrefixEngine(model, layout, signature, runtime, batches);
+      } catch (OnnxSkipException e) {
+        // Splitting can fail where a whole variant runs (e.g. a fused op whose side output a later
+        // layer reads); the message alone would not tell the user there is another way.
+        throw new OnnxSkipException("the shared engine cannot split " + cfg.model() + " into per-layer parts ("
+            + e.getMessage() + "); --engine naive evaluates each variant whole", e);
+      }
+      try (SharedPrefixEngine engine = shared) {
         engine.run(todo, skipBatches, sink, listener::examples);
       }
     }
