@@ -9,7 +9,9 @@ import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.UsageException;
 import dev.onnxskip.rewrite.SkipSpan;
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -179,13 +181,16 @@ public final class Journal implements AutoCloseable {
 
   /** Whether a journal holds a complete line of finished work after its header. */
   private static boolean holdsWork(Path file) throws IOException {
-    int lines = 0;
-    for (byte b : Files.readAllBytes(file)) {
-      if (b == '\n' && ++lines == 2) {
-        return true;
+    // Reads only as far as the end of the second line: a journal can be large.
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+      int lines = 0;
+      for (int b = in.read(); b >= 0; b = in.read()) {
+        if (b == '\n' && ++lines == 2) {
+          return true;
+        }
       }
+      return false;
     }
-    return false;
   }
 
   /** Reads finished entries; returns the length of the well-formed prefix of the file. */
