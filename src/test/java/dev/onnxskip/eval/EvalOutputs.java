@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,14 +22,10 @@ public final class EvalOutputs {
   private EvalOutputs() {}
 
   /** The logits of every example (in data order) under every variant ("baseline", "0-0", ...) from predictions.jsonl. */
-  public static Map<String, float[][]> logits(Path outDir) {
+  public static Map<String, float[][]> logits(Path outDir) throws IOException {
     List<JsonNode> lines = new ArrayList<>();
-    try {
-      for (String line : Files.readAllLines(outDir.resolve("predictions.jsonl"))) {
-        lines.add(JSON.readTree(line));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    for (String line : Files.readAllLines(outDir.resolve("predictions.jsonl"))) {
+      lines.add(JSON.readTree(line));
     }
     Map<String, float[][]> byVariant = new LinkedHashMap<>();
     for (int i = 0; i < lines.size(); i++) {
