@@ -51,7 +51,14 @@ public record ClassifierSignature(List<TokenInput> inputs, String logitsOutput, 
         throw new OnnxSkipException(model.describe() + ": input '" + v.getName() + "' is " + TensorTypes.describe(v)
             + "; a text classifier takes int64 or int32 token tensors");
       }
-      inputs.add(new TokenInput(v.getName(), role(model, v.getName()), int32));
+      Role role = role(model, v.getName());
+      for (TokenInput other : inputs) {
+        if (other.role() == role) {
+          throw new OnnxSkipException(model.describe() + ": inputs '" + other.name() + "' and '" + v.getName()
+              + "' both look like " + role.name().toLowerCase(Locale.ROOT) + "; eval feeds each tokenizer output to one input");
+        }
+      }
+      inputs.add(new TokenInput(v.getName(), role, int32));
     }
     if (inputs.stream().noneMatch(i -> i.role() == Role.INPUT_IDS)) {
       throw new OnnxSkipException(model.describe() + ": no input takes token ids (expected one named like input_ids)");
@@ -61,6 +68,11 @@ public record ClassifierSignature(List<TokenInput> inputs, String logitsOutput, 
 
   private static Role role(OnnxModel model, String name) {
     String n = name.toLowerCase(Locale.ROOT);
+    // Checked first: "position_ids" would otherwise pass for token ids and be fed them.
+    if (n.contains("position")) {
+      throw new OnnxSkipException(model.describe() + ": input '" + name
+          + "' takes positions, which eval does not feed; export the model with positions computed inside the graph");
+    }
     if (n.contains("mask")) {
       return Role.ATTENTION_MASK;
     }

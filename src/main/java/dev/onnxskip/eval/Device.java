@@ -26,7 +26,11 @@ public record Device(Kind kind, int cudaDevice) {
     }
     Matcher m = CUDA.matcher(t);
     if (m.matches()) {
-      return new Device(Kind.CUDA, m.group(1) == null ? 0 : Integer.parseInt(m.group(1)));
+      try {
+        return new Device(Kind.CUDA, m.group(1) == null ? 0 : Integer.parseInt(m.group(1)));
+      } catch (NumberFormatException e) {
+        throw new UsageException("unknown device '" + text + "': the CUDA device number is too large");
+      }
     }
     throw new UsageException("unknown device '" + text + "': expected cpu, cuda, cuda:N or auto");
   }

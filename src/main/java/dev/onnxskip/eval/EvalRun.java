@@ -1,13 +1,16 @@
 package dev.onnxskip.eval;
 
+import ai.onnx.proto.OnnxMl.TensorProto;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.onnxskip.AtomicFiles;
+import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.ToolVersion;
 import dev.onnxskip.UsageException;
 import dev.onnxskip.graph.Digests;
+import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
@@ -18,6 +21,9 @@ import dev.onnxskip.report.ResultsJson;
 import dev.onnxskip.report.RunResults;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SkipSpans;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -29,6 +35,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * One evaluation run: the baseline and every requested skip variant over a labelled data set,
@@ -63,15 +70,17 @@ public final class EvalRun {
     if (!cfg.engine().equals("shared") && !cfg.engine().equals("naive")) {
       throw new UsageException("unknown engine '" + cfg.engine() + "': expected shared or naive");
     }
+    // Settings first, so that a bad one fails before a large model is loaded.
+    Runtime runtime = Runtime.open(cfg.device(), cfg.threads());
     OnnxModel model = ModelIO.load(cfg.model());
     EncoderLayout layout = LayoutDetector.detect(model, cfg.boundaries());
     ClassifierSignature signature = ClassifierSignature.of(model, cfg.logitsOutput());
-    List<SkipSpan> spans = SkipSpans.parse(cfg.spans(), layout.layers());
+    // Reports list spans in layer order, whatever order the user gave them in.
+    List<SkipSpan> spans = SkipSpans.parse(cfg.spans(), layout.layers()).stream().sorted().toList();
     LabelledData data = LabelledData.read(cfg.data(), cfg.columns());
     OptionalInt width = signature.logitsWidth() > 0 ? OptionalInt.of((int) signature.logitsWidth()) : OptionalInt.empty();
     LabelSet labels = LabelSet.resolve(cfg.labels(), model.metadata(), cfg.model(), width);
     int[] gold = labels.goldIndices(data);
-    Runtime runtime = Runtime.open(cfg.device(), cfg.threads());
 
     EncodedDataset encoded;
     try (TextEncoder encoder = TextEncoder.open(cfg.tokenizer(), cfg.maxLength())) {
@@ -81,9 +90,10 @@ public final class EvalRun {
     BatchSource batches = BatchPlan.of(encoded, cfg.batchSize(), cfg.sortByLength() ? BatchPlan.Order.LONGEST_FIRST : BatchPlan.Order.DATASET, BatchPlan.Padding.LONGEST_IN_BATCH);
 
     String modelSha = Digests.sha256(cfg.model());
+    Map<String, String> weightsSha = externalDataDigests(model);
     String dataSha = Digests.sha256(cfg.data());
     String tokenizerSha = Digests.sha256(cfg.tokenizer());
-    String runKey = runKey(cfg, modelSha, dataSha, tokenizerSha);
+    String runKey = runKey(cfg, modelSha, weightsSha, dataSha, tokenizerSha);
 
     List<Optional<SkipSpan>> all = new ArrayList<>();
     all.add(Optional.empty());
@@ -94,6 +104,9 @@ public final class EvalRun {
     all.forEach(s -> logits.put(s, new float[n][]));
     int resumed;
     try (Journal journal = Journal.open(outDir, runKey, resume, force)) {
+      if (force) {
+        removeEarlierOutputs(outDir);
+      }
       for (Journal.Entry e : journal.done()) {
         float[][] target = logits.get(e.span());
         if (target != null) {
@@ -146,6 +159,9 @@ public final class EvalRun {
     }
     Map<String, Object> provenance = new LinkedHashMap<>();
     provenance.put("model_sha256", modelSha);
+    if (!weightsSha.isEmpty()) {
+      provenance.put("model_external_data_sha256", weightsSha);
+    }
     provenance.put("dataset_sha256", dataSha);
     provenance.put("tokenizer_sha256", tokenizerSha);
     provenance.put("examples", n);
@@ -181,15 +197,40 @@ public final class EvalRun {
     if (cfg.engine().equals("naive")) {
       new NaiveEngine(model, layout, signature, runtime, batches, modelSha).run(todo, skipBatches, sink, listener::examples);
     } else {
-      try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, runtime, batches)) {
+      SharedPrefixEngine shared;
+      try {
+        shared = new SharedPrefixEngine(model, layout, signature, runtime, batches);
+      } catch (OnnxSkipException e) {
+        // Splitting can fail where a whole variant runs (e.g. a fused op whose side output a later
+        // layer reads); the message alone would not tell the user there is another way.
+        throw new OnnxSkipException("the shared engine cannot split " + cfg.model() + " into per-layer parts ("
+            + e.getMessage() + "); --engine naive evaluates each variant whole", e);
+      }
+      try (SharedPrefixEngine engine = shared) {
         engine.run(todo, skipBatches, sink, listener::examples);
       }
     }
   }
 
+  /**
+   * Deletes what an earlier run in the folder wrote, which --force makes stale: it would sit beside
+   * the new run's journal until that run ends, and outlive it where the new run writes no such file
+   * (a label the new model lacks, predictions not asked for again).
+   */
+  private static void removeEarlierOutputs(Path outDir) {
+    String earlier = "{results.json,results.csv,timing.json,predictions.jsonl,heatmaps.png,heatmaps.svg,heatmap-*.png,heatmap-*.svg}";
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(outDir, earlier)) {
+      for (Path file : files) {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException e) {
+      throw new OnnxSkipException("cannot remove the earlier run's outputs in " + outDir + ": " + AtomicFiles.describe(e), e);
+    }
+  }
+
   private static void checkVocabulary(TextEncoder encoder, long embeddingRows, EvalConfig cfg) {
     if (encoder.vocabularySize() > embeddingRows) {
-      throw new dev.onnxskip.OnnxSkipException(cfg.tokenizer() + ": the tokenizer's vocabulary has " + encoder.vocabularySize()
+      throw new OnnxSkipException(cfg.tokenizer() + ": the tokenizer's vocabulary has " + encoder.vocabularySize()
           + " tokens but the model's embedding table " + cfg.model() + " has only " + embeddingRows
           + " rows; token ids past it would fail at run time (wrong tokenizer for this model?)");
     }
@@ -236,12 +277,28 @@ public final class EvalRun {
     return out;
   }
 
-  private static String runKey(EvalConfig cfg, String modelSha, String dataSha, String tokenizerSha) {
+  /**
+   * Digests of the files holding a model's external weights, by location: the model file's own
+   * digest does not change when they do, and a resumed run must not mix two sets of weights.
+   */
+  private static Map<String, String> externalDataDigests(OnnxModel model) {
+    Map<String, String> digests = new TreeMap<>();
+    for (TensorProto t : model.proto().getGraph().getInitializerList()) {
+      ExternalData.refOf(t).ifPresent(ref ->
+          digests.computeIfAbsent(ref.location(), location -> Digests.sha256(model.baseDir().resolve(location))));
+    }
+    return digests;
+  }
+
+  private static String runKey(EvalConfig cfg, String modelSha, Map<String, String> weightsSha, String dataSha, String tokenizerSha) {
     Map<String, Object> key = new LinkedHashMap<>(cfg.describe());
     key.remove("model");
     key.remove("tokenizer");
     key.remove("dataset");
     key.put("model_sha256", modelSha);
+    if (!weightsSha.isEmpty()) {
+      key.put("model_external_data_sha256", weightsSha);
+    }
     key.put("dataset_sha256", dataSha);
     key.put("tokenizer_sha256", tokenizerSha);
     key.put("engine", cfg.engine());

@@ -9,7 +9,9 @@ import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.UsageException;
 import dev.onnxskip.rewrite.SkipSpan;
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -21,6 +23,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.StreamSupport;
 
 /**
  * The record of an evaluation run in its output folder, so that no finished work is lost: one
@@ -38,6 +42,7 @@ public final class Journal implements AutoCloseable {
   public static final String LOCK = ".onnx-skip.lock";
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Set<String> NON_FINITE = Set.of("NaN", "Infinity", "-Infinity");
 
   /** Logits of some examples under one variant: its span (empty for the baseline) and dataset rows. */
   public record Entry(Optional<SkipSpan> span, int[] rows, float[][] logits) {}
@@ -60,7 +65,9 @@ public final class Journal implements AutoCloseable {
    * Opens the journal of an output folder, taking its lock.
    *
    * @param runKey identifies model, data and settings; a journal with another key is not resumed
-   * @param resume continue an earlier journal; without it, an existing journal is refused
+   * @param resume continue an earlier journal; without it, a journal holding finished work is
+   *     refused (one with none, left by a run that failed or was killed before finishing anything,
+   *     is simply started over, so a failed run does not make the next need --force)
    * @param force start over, discarding an earlier journal
    */
   public static Journal open(Path dir, String runKey, boolean resume, boolean force) {
@@ -86,7 +93,7 @@ public final class Journal implements AutoCloseable {
       }
       Path file = dir.resolve(FILE);
       List<Entry> done = new ArrayList<>();
-      if (Files.exists(file) && Files.size(file) > 0 && !force) {
+      if (Files.exists(file) && Files.size(file) > 0 && !force && (resume || holdsWork(file))) {
         if (!resume) {
           throw new UsageException("output folder " + dir + " holds an earlier run (" + FILE
               + "); use --resume to continue it or --force to start over");
@@ -172,18 +179,34 @@ public final class Journal implements AutoCloseable {
     return h.toString();
   }
 
+  /** Whether a journal holds a complete line of finished work after its header. */
+  private static boolean holdsWork(Path file) throws IOException {
+    // Reads only as far as the end of the second line: a journal can be large.
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+      int lines = 0;
+      for (int b = in.read(); b >= 0; b = in.read()) {
+        if (b == '\n' && ++lines == 2) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
   /** Reads finished entries; returns the length of the well-formed prefix of the file. */
   private static long readInto(Path file, String runKey, List<Entry> done) throws IOException {
     byte[] all = Files.readAllBytes(file);
     int start = 0;
     long good = 0;
     boolean first = true;
+    int lineNumber = 0;
     for (int i = 0; i < all.length; i++) {
       if (all[i] != '\n') {
         continue;
       }
       String line = new String(all, start, i - start, StandardCharsets.UTF_8);
       start = i + 1;
+      lineNumber++;
       JsonNode node;
       try {
         node = JSON.readTree(line);
@@ -198,7 +221,11 @@ public final class Journal implements AutoCloseable {
         }
         first = false;
       } else {
-        done.add(parseEntry(node));
+        Optional<Entry> entry = parseEntry(node);
+        if (entry.isEmpty()) {
+          throw new UsageException("cannot resume: " + file + " line " + lineNumber + " is not a journal entry; use --force to start over");
+        }
+        done.add(entry.get());
       }
       good = start;
     }
@@ -208,23 +235,37 @@ public final class Journal implements AutoCloseable {
     return good;
   }
 
-  private static Entry parseEntry(JsonNode node) {
+  /** The entry a journal line holds, or empty when it is not one (a line edited by hand). */
+  private static Optional<Entry> parseEntry(JsonNode node) {
     JsonNode s = node.get("span");
-    Optional<SkipSpan> span = s == null || s.isNull() ? Optional.empty() : Optional.of(new SkipSpan(s.get(0).asInt(), s.get(1).asInt()));
     JsonNode r = node.get("rows");
+    JsonNode l = node.get("logits");
+    if (s == null || !(s.isNull() || s.isArray() && s.size() == 2) || r == null || !r.isArray() || l == null || !l.isArray()
+        || r.size() != l.size() || !StreamSupport.stream(l.spliterator(), false).allMatch(JsonNode::isArray)) {
+      return Optional.empty();
+    }
+    Optional<SkipSpan> span = s.isNull() ? Optional.empty() : Optional.of(new SkipSpan(s.get(0).asInt(), s.get(1).asInt()));
     int[] rows = new int[r.size()];
     for (int i = 0; i < rows.length; i++) {
       rows[i] = r.get(i).asInt();
     }
-    JsonNode l = node.get("logits");
     float[][] logits = new float[l.size()][];
     for (int i = 0; i < logits.length; i++) {
       logits[i] = new float[l.get(i).size()];
       for (int j = 0; j < logits[i].length; j++) {
-        logits[i][j] = l.get(i).get(j).floatValue();
+        JsonNode value = l.get(i).get(j);
+        if (value.isNumber()) {
+          logits[i][j] = value.floatValue();
+        } else if (NON_FINITE.contains(value.asText())) {
+          // Jackson writes NaN and the infinities as strings; floatValue() would read them as 0
+          // and change the results of a resumed run.
+          logits[i][j] = Float.parseFloat(value.asText());
+        } else {
+          return Optional.empty();
+        }
       }
     }
-    return new Entry(span, rows, logits);
+    return Optional.of(new Entry(span, rows, logits));
   }
 
   private static String abbreviate(String key) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.UsageException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +55,7 @@ public final class LabelSet {
 
   private LabelSet(List<String> names, Source source, String origin) {
     if (names.isEmpty()) {
-      throw new OnnxSkipException("no label names in " + origin);
+      throw problem(source, "no label names in " + origin);
     }
     this.names = List.copyOf(names);
     this.source = source;
@@ -63,11 +64,11 @@ public final class LabelSet {
     for (int i = 0; i < names.size(); i++) {
       String name = names.get(i);
       if (name.isBlank()) {
-        throw new OnnxSkipException("label " + i + " in " + origin + " has an empty name");
+        throw problem(source, "label " + i + " in " + origin + " has an empty name");
       }
       Integer previous = indexByName.putIfAbsent(name, i);
       if (previous != null) {
-        throw new OnnxSkipException(
+        throw problem(source,
             "label '" + name + "' is named twice in " + origin + " (labels " + previous + " and " + i + ")");
       }
     }
@@ -233,10 +234,18 @@ public final class LabelSet {
   /** Fails unless the model's logits axis has exactly one entry per name. */
   public void checkLogitsWidth(int width) {
     if (width != names.size()) {
-      throw new OnnxSkipException(
+      throw problem(source,
           "model has " + width + " logits but " + names.size() + " labels are named: "
               + String.join(", ", names) + " (from " + origin + ")");
     }
+  }
+
+  /**
+   * Bad names given with {@code --labels} are a usage error (the user mistyped an argument); bad
+   * names in the model or its config.json are a failure of the input files.
+   */
+  private static OnnxSkipException problem(Source source, String message) {
+    return source == Source.EXPLICIT ? new UsageException(message) : new OnnxSkipException(message);
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.onnxskip.eval;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
@@ -65,6 +66,9 @@ public record Runtime(Device device, int threads, String note) {
     OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
     try {
       opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      // ONNX Runtime would also log a failure to stderr itself, in lines of its own; the exception
+      // carries the same message, which the command line prints as its one line.
+      opts.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
       if (threads > 0) {
         opts.setIntraOpNumThreads(threads);
       }

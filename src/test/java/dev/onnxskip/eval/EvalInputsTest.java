@@ -1,0 +1,243 @@
+package dev.onnxskip.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.onnxskip.graph.ModelIO;
+import dev.onnxskip.testing.SyntheticBert;
+import dev.onnxskip.testing.SyntheticBert.Head;
+import dev.onnxskip.testing.SyntheticBert.Spec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The inputs eval must cope with: int32 token inputs, models without token_type_ids, CSV and TSV
+ * files with string or integer labels, text pairs, and the auto device. Where it matters, the logits
+ * are checked against the baseline model run directly in ONNX Runtime on token ids this test builds
+ * from the vocabulary itself.
+ */
+class EvalInputsTest {
+
+  static final Spec SPEC = Spec.tiny(3).withHead(Head.MEAN_POOL_CLASSIFIER, 2);
+  static final WordTokenizer WORDS = WordTokenizer.numbered(SPEC.vocab(), true);
+  static final List<String> TEXTS = SyntheticData.texts(16, SPEC.vocab(), 6);
+
+  @TempDir static Path dir;
+  static Path model;
+  static Path tokenizer;
+  static Path data;
+
+  @BeforeAll
+  static void write() throws IOException {
+    model = dir.resolve("model.onnx");
+    ModelIO.save(SyntheticBert.build(SPEC), model);
+    tokenizer = WORDS.write(dir.resolve("tokenizer.json"));
+    data = Files.writeString(dir.resolve("data.jsonl"), SyntheticData.jsonLines(TEXTS, "neg", "pos"));
+  }
+
+  static EvalConfig config(Path model, Path data, DataColumns columns, Device device) {
+    return new EvalConfig(model, tokenizer, data, columns, List.of("neg", "pos"), Optional.empty(), List.of(), "all",
+        device, 5, 32, 0, "shared", true);
+  }
+
+  static EvalRun.Outcome run(Path model, Path data, Path out) {
+    return EvalRun.run(config(model, data, DataColumns.DEFAULT, Device.CPU), out, false, false, true, new EvalRun.Listener() {});
+  }
+
+  @Test
+  void int32TokenInputsGiveTheSameLogitsAsInt64(@TempDir Path out) throws IOException {
+    ModelProto narrowed = withInt32Inputs(SyntheticBert.build(SPEC));
+    Path int32 = dir.resolve("int32.onnx");
+    ModelIO.save(narrowed, int32);
+    assertTrue(ClassifierSignature.of(ModelIO.load(int32), Optional.empty()).inputs().stream().allMatch(ClassifierSignature.TokenInput::int32));
+    run(int32, data, out.resolve("int32"));
+    run(model, data, out.resolve("int64"));
+    Map<String, float[][]> wide = EvalOutputs.logits(out.resolve("int64"));
+    Map<String, float[][]> narrow = EvalOutputs.logits(out.resolve("int32"));
+    assertEquals(wide.keySet(), narrow.keySet());
+    wide.forEach((variant, logits) -> EvalOutputs.assertClose(logits, narrow.get(variant), 0, variant));
+  }
+
+  @Test
+  void aModelWithoutTokenTypeIdsEvaluates(@TempDir Path out) throws Exception {
+    ModelProto noTypes = SyntheticBert.build(SPEC.withTokenTypeIds(false));
+    Path file = dir.resolve("no-types.onnx");
+    ModelIO.save(noTypes, file);
+    assertTrue(noTypes.getGraph().getInputList().stream().noneMatch(i -> i.getName().equals("token_type_ids")));
+    run(file, data, out);
+    List<long[][]> inputs = new ArrayList<>();
+    for (String text : TEXTS) {
+      inputs.add(new long[][] {WORDS.ids(text), null});
+    }
+    EvalOutputs.assertClose(runEachAlone(noTypes, inputs), EvalOutputs.logits(out).get("baseline"), 1e-5, "baseline");
+  }
+
+  @Test
+  void csvAndTsvWithStringOrIntegerLabelsReadLikeJsonLines(@TempDir Path out) throws IOException {
+    // A CSV field with a comma and a doubled quote; the TSV holds a bare quote, as GLUE files do.
+    List<String> texts = new ArrayList<>(TEXTS);
+    texts.set(1, "w4, w9 \"w10\"");
+    texts.set(2, "w5 \" w6");
+    Path jsonl = Files.writeString(out.resolve("data.jsonl"), SyntheticData.jsonLines(texts, "neg", "pos"));
+    StringBuilder csv = new StringBuilder("id,label,text\n");
+    StringBuilder tsv = new StringBuilder("text\tlabel\n");
+    for (int i = 0; i < texts.size(); i++) {
+      csv.append(i).append(',').append(i % 2).append(",\"").append(texts.get(i).replace("\"", "\"\"")).append("\"\n");
+      tsv.append(texts.get(i)).append('\t').append(i % 2 == 0 ? "neg" : "pos").append('\n');
+    }
+    Path csvFile = Files.writeString(out.resolve("data.csv"), csv);
+    Path tsvFile = Files.writeString(out.resolve("data.tsv"), tsv);
+    String expected = null;
+    Map<String, float[][]> expectedLogits = null;
+    for (Path file : List.of(jsonl, csvFile, tsvFile)) {
+      Path o = out.resolve("out-" + file.getFileName());
+      run(model, file, o);
+      JsonNode results = new ObjectMapper().readTree(o.resolve("results.json").toFile());
+      assertEquals(16, results.get("provenance").get("examples").asInt());
+      String scores = results.get("variants").toString();
+      Map<String, float[][]> logits = EvalOutputs.logits(o);
+      if (expected == null) {
+        expected = scores;
+        expectedLogits = logits;
+      } else {
+        assertEquals(expected, scores, file.getFileName().toString());
+        Map<String, float[][]> first = expectedLogits;
+        logits.forEach((variant, l) -> EvalOutputs.assertClose(first.get(variant), l, 0, file.getFileName() + " " + variant));
+      }
+    }
+  }
+
+  @Test
+  void textPairsAreEncodedAsPairsWithTheirTypeIds(@TempDir Path out) throws Exception {
+    StringBuilder tsv = new StringBuilder("premise\thypothesis\tlabel\n");
+    List<long[][]> asPairs = new ArrayList<>();
+    List<long[][]> asOneSegment = new ArrayList<>();
+    List<String> second = SyntheticData.texts(TEXTS.size(), SPEC.vocab(), 60);
+    for (int i = 0; i < TEXTS.size(); i++) {
+      tsv.append(TEXTS.get(i)).append('\t').append(second.get(i)).append('\t').append(i % 2).append('\n');
+      long[][] pair = WORDS.pairIds(TEXTS.get(i), second.get(i));
+      asPairs.add(pair);
+      asOneSegment.add(new long[][] {pair[0], new long[pair[0].length]});
+    }
+    Path pairs = Files.writeString(out.resolve("pairs.tsv"), tsv);
+    EvalRun.run(config(model, pairs, new DataColumns("premise", "hypothesis", "label"), Device.CPU), out.resolve("run"), false,
+        false, true, new EvalRun.Listener() {});
+    float[][] evaluated = EvalOutputs.logits(out.resolve("run")).get("baseline");
+    ModelProto proto = ModelIO.load(model).proto();
+    EvalOutputs.assertClose(runEachAlone(proto, asPairs), evaluated, 1e-5, "pair baseline");
+    // The type ids matter to this model, so a pair encoded as one segment would have been caught.
+    assertNotEquals(runEachAlone(proto, asOneSegment)[0][0], evaluated[0][0], 1e-4);
+  }
+
+  @Test
+  void batchingInDataOrderOrByLengthGivesTheSameResults(@TempDir Path out) throws IOException {
+    run(model, data, out.resolve("sorted"));
+    EvalConfig sorted = config(model, data, DataColumns.DEFAULT, Device.CPU);
+    EvalConfig inDataOrder = new EvalConfig(model, tokenizer, data, DataColumns.DEFAULT, sorted.labels(), Optional.empty(), List.of(),
+        "all", Device.CPU, 3, 32, 0, "shared", false);
+    EvalRun.run(inDataOrder, out.resolve("unsorted"), false, false, true, new EvalRun.Listener() {});
+    ObjectMapper json = new ObjectMapper();
+    assertEquals(json.readTree(out.resolve("sorted/results.json").toFile()).get("variants"),
+        json.readTree(out.resolve("unsorted/results.json").toFile()).get("variants"));
+    Map<String, float[][]> unsorted = EvalOutputs.logits(out.resolve("unsorted"));
+    EvalOutputs.logits(out.resolve("sorted")).forEach((variant, logits) ->
+        EvalOutputs.assertClose(logits, unsorted.get(variant), 1e-5, variant));
+  }
+
+  @Test
+  void autoDeviceRunsOnTheCpuOfThisBuildAndSaysWhy(@TempDir Path out) throws IOException {
+    EvalRun.Outcome outcome = EvalRun.run(config(model, data, DataColumns.DEFAULT, Device.parse("auto")), out, false, false, false,
+        new EvalRun.Listener() {});
+    assertTrue(outcome.runtimeNote().startsWith("auto: CUDA unavailable (this build of onnx-skip has no CUDA support;"),
+        outcome.runtimeNote());
+    assertTrue(outcome.runtimeNote().endsWith("), using cpu"), outcome.runtimeNote());
+    assertEquals("cpu", outcome.results().provenance().get("device"));
+    assertEquals(outcome.runtimeNote(), new ObjectMapper().readTree(out.resolve("timing.json").toFile()).get("device").asText());
+    assertFalse(Files.exists(out.resolve("predictions.jsonl")), "predictions only when asked for");
+  }
+
+  /**
+   * The model with int32 token inputs: each graph input keeps its name but becomes int32, and a Cast
+   * back to int64 feeds the nodes that read it, as some exporters write it.
+   */
+  static ModelProto withInt32Inputs(ModelProto model) {
+    GraphProto.Builder g = model.getGraph().toBuilder();
+    List<NodeProto> casts = new ArrayList<>();
+    for (int i = 0; i < g.getInputCount(); i++) {
+      ValueInfoProto in = g.getInput(i);
+      String wide = in.getName() + "_int64";
+      for (int n = 0; n < g.getNodeCount(); n++) {
+        NodeProto.Builder node = g.getNode(n).toBuilder();
+        for (int k = 0; k < node.getInputCount(); k++) {
+          if (node.getInput(k).equals(in.getName())) {
+            node.setInput(k, wide);
+          }
+        }
+        g.setNode(n, node);
+      }
+      casts.add(NodeProto.newBuilder().setName("/inputs/Cast_" + i).setOpType("Cast").addInput(in.getName()).addOutput(wide)
+          .addAttribute(KnownAnswerModel.intAttr("to", TensorProto.DataType.INT64_VALUE)).build());
+      ValueInfoProto.Builder narrowed = in.toBuilder();
+      narrowed.getTypeBuilder().getTensorTypeBuilder().setElemType(TensorProto.DataType.INT32_VALUE);
+      g.setInput(i, narrowed);
+    }
+    List<NodeProto> nodes = new ArrayList<>(casts);
+    nodes.addAll(g.getNodeList());
+    g.clearNode().addAllNode(nodes);
+    return model.toBuilder().setGraph(g).build();
+  }
+
+  /**
+   * Baseline logits, each example run on its own without padding.
+   *
+   * @param inputs per example its token ids and token type ids (null when the model takes none)
+   */
+  static float[][] runEachAlone(ModelProto model, List<long[][]> inputs) throws OrtException {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    float[][] logits = new float[inputs.size()][];
+    try (OrtSession session = env.createSession(model.toByteArray(), new OrtSession.SessionOptions())) {
+      for (int i = 0; i < inputs.size(); i++) {
+        long[] ids = inputs.get(i)[0];
+        long[] mask = new long[ids.length];
+        Arrays.fill(mask, 1);
+        Map<String, OnnxTensor> feeds = new HashMap<>();
+        try {
+          feeds.put("input_ids", OnnxTensor.createTensor(env, new long[][] {ids}));
+          feeds.put("attention_mask", OnnxTensor.createTensor(env, new long[][] {mask}));
+          if (inputs.get(i)[1] != null) {
+            feeds.put("token_type_ids", OnnxTensor.createTensor(env, new long[][] {inputs.get(i)[1]}));
+          }
+          try (OrtSession.Result result = session.run(feeds)) {
+            logits[i] = ((float[][]) result.get("logits").orElseThrow().getValue())[0];
+          }
+        } finally {
+          feeds.values().forEach(OnnxTensor::close);
+        }
+      }
+    }
+    return logits;
+  }
+}

@@ -1,0 +1,132 @@
+package dev.onnxskip.eval;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.onnxskip.UsageException;
+import dev.onnxskip.rewrite.SkipSpan;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JournalTest {
+
+  static final Journal.Entry BASELINE = new Journal.Entry(Optional.empty(), new int[] {2, 0}, new float[][] {{0.5f, -1}, {3, 4}});
+  static final Journal.Entry SPAN = new Journal.Entry(Optional.of(new SkipSpan(1, 2)), new int[] {1}, new float[][] {{7, 8}});
+
+  @TempDir Path dir;
+
+  Path journal() {
+    return dir.resolve(Journal.FILE);
+  }
+
+  void write(String key, Journal.Entry... entries) {
+    try (Journal journal = Journal.open(dir, key, false, false)) {
+      journal.append(List.of(entries));
+    }
+  }
+
+  static void assertSame(Journal.Entry expected, Journal.Entry actual) {
+    assertEquals(expected.span(), actual.span());
+    assertArrayEquals(expected.rows(), actual.rows());
+    assertEquals(expected.logits().length, actual.logits().length);
+    for (int i = 0; i < expected.logits().length; i++) {
+      assertArrayEquals(expected.logits()[i], actual.logits()[i]);
+    }
+  }
+
+  @Test
+  void resumingReadsBackWhatWasAppended() {
+    write("key", BASELINE, SPAN);
+    try (Journal journal = Journal.open(dir, "key", true, false)) {
+      assertEquals(2, journal.done().size());
+      assertSame(BASELINE, journal.done().get(0));
+      assertSame(SPAN, journal.done().get(1));
+    }
+  }
+
+  @Test
+  void nonFiniteLogitsSurviveAResume() {
+    Journal.Entry odd = new Journal.Entry(Optional.of(new SkipSpan(0, 0)), new int[] {4, 0, 7},
+        new float[][] {{Float.NaN, 1.5f}, {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}, {-0.0f, Float.MIN_VALUE}});
+    write("key", odd);
+    try (Journal journal = Journal.open(dir, "key", true, false)) {
+      assertSame(odd, journal.done().get(0));
+    }
+  }
+
+  @Test
+  void aLineCutShortByAKillIsDroppedAndTheJournalGoesOn() throws IOException {
+    write("key", BASELINE);
+    String whole = Files.readString(journal());
+    Files.writeString(journal(), "{\"span\":[1,2],\"rows\":[1],\"logi", StandardOpenOption.APPEND);
+    try (Journal journal = Journal.open(dir, "key", true, false)) {
+      assertEquals(1, journal.done().size());
+      assertEquals(whole, Files.readString(journal()), "the broken tail is cut off");
+      journal.append(List.of(SPAN));
+    }
+    try (Journal journal = Journal.open(dir, "key", true, false)) {
+      assertEquals(2, journal.done().size());
+      assertSame(SPAN, journal.done().get(1));
+    }
+  }
+
+  @Test
+  void anEarlierRunIsNeitherResumedNorOverwrittenUnlessAskedTo() throws IOException {
+    write("key", BASELINE);
+    byte[] before = Files.readAllBytes(journal());
+    UsageException refused = assertThrows(UsageException.class, () -> Journal.open(dir, "key", false, false));
+    assertEquals("output folder " + dir + " holds an earlier run (journal.jsonl); use --resume to continue it or --force to start over",
+        refused.getMessage());
+    UsageException otherKey = assertThrows(UsageException.class, () -> Journal.open(dir, "another key", true, false));
+    assertTrue(otherKey.getMessage().startsWith("cannot resume: " + journal() + " was written for another model, data set or settings"),
+        otherKey.getMessage());
+    assertArrayEquals(before, Files.readAllBytes(journal()));
+    try (Journal journal = Journal.open(dir, "another key", false, true)) {
+      assertEquals(List.of(), journal.done(), "--force starts over");
+    }
+    try (Journal journal = Journal.open(dir, "another key", true, false)) {
+      assertEquals(List.of(), journal.done());
+    }
+  }
+
+  @Test
+  void aDamagedJournalIsRefusedNamingTheLine() throws IOException {
+    write("key", BASELINE);
+    Files.writeString(journal(), "{\"span\":\"2-3\",\"rows\":[1],\"logits\":[[1,2]]}\n", StandardOpenOption.APPEND);
+    UsageException e = assertThrows(UsageException.class, () -> Journal.open(dir, "key", true, false));
+    assertEquals("cannot resume: " + journal() + " line 3 is not a journal entry; use --force to start over", e.getMessage());
+
+    Files.write(journal(), "not json\n".getBytes(StandardCharsets.UTF_8));
+    e = assertThrows(UsageException.class, () -> Journal.open(dir, "key", true, false));
+    assertEquals("cannot resume: " + journal() + " has no valid header; use --force to start over", e.getMessage());
+  }
+
+  @Test
+  void anEmptyJournalIsAFreshStart() throws IOException {
+    Files.createFile(journal());
+    try (Journal journal = Journal.open(dir, "key", false, false)) {
+      assertEquals(List.of(), journal.done());
+    }
+    assertTrue(Files.readString(journal()).contains("\"run_key\":\"key\""));
+  }
+
+  @Test
+  void aJournalWithoutFinishedWorkIsStartedOverWithoutAsking() throws IOException {
+    // What a run that failed, or was killed, before finishing anything leaves behind.
+    write("old key");
+    Files.writeString(journal(), "{\"span\":null,\"ro", StandardOpenOption.APPEND);
+    try (Journal journal = Journal.open(dir, "new key", false, false)) {
+      assertEquals(List.of(), journal.done());
+    }
+    assertEquals("{\"journal\":\"onnx-skip eval\",\"run_key\":\"new key\"}\n", Files.readString(journal()));
+  }
+}

@@ -1,0 +1,157 @@
+package dev.onnxskip.eval;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.onnxskip.graph.ModelIO;
+import dev.onnxskip.layout.EncoderLayout;
+import dev.onnxskip.layout.LayoutDetector;
+import dev.onnxskip.report.RunResults;
+import dev.onnxskip.rewrite.SkipSpan;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Evaluates {@link KnownAnswerModel}, whose logits follow from its construction, and checks the
+ * per-label accuracies of the baseline and of skip variants against values worked out by hand.
+ */
+class KnownAnswerEvalTest {
+
+  /**
+   * Text and gold label. Each label has four texts, of mean strength 1, 3, 5 and 3 along its axis
+   * ("a1 a5" averages to 3), and of one to three tokens, so batches mix lengths and need padding.
+   */
+  static final List<String[]> DATA = List.of(
+      new String[] {"a1", "a"}, new String[] {"b3 b3", "b"}, new String[] {"c5 c5 c5", "c"},
+      new String[] {"a1 a5", "a"}, new String[] {"b1", "b"}, new String[] {"c3 c3", "c"},
+      new String[] {"a5 a5 a5", "a"}, new String[] {"b1 b5", "b"}, new String[] {"c1", "c"},
+      new String[] {"a3 a3", "a"}, new String[] {"b5 b5 b5", "b"}, new String[] {"c1 c5", "c"});
+
+  @TempDir static Path dir;
+  static Path model;
+  static Path tokenizer;
+  static Path data;
+
+  @BeforeAll
+  static void write() throws IOException {
+    model = dir.resolve("known.onnx");
+    ModelIO.save(KnownAnswerModel.build().proto(), model);
+    tokenizer = KnownAnswerModel.TOKENIZER.write(dir.resolve("tokenizer.json"));
+    StringBuilder lines = new StringBuilder();
+    ObjectMapper json = new ObjectMapper();
+    for (String[] row : DATA) {
+      lines.append(json.writeValueAsString(Map.of("text", row[0], "label", row[1]))).append('\n');
+    }
+    data = Files.writeString(dir.resolve("data.jsonl"), lines);
+  }
+
+  static EvalConfig config(String spans, String engine, int batchSize) {
+    return new EvalConfig(model, tokenizer, data, DataColumns.DEFAULT, List.of(), Optional.empty(), List.of(), spans,
+        Device.CPU, batchSize, 16, 1, engine, true);
+  }
+
+  @Test
+  void theBlocksAreFoundWhereTheyWereBuilt() {
+    EncoderLayout layout = LayoutDetector.detect(ModelIO.load(model));
+    assertEquals(KnownAnswerModel.LAYERS, layout.layers());
+    assertEquals("structure", layout.strategy(), layout.evidence());
+    assertEquals("/embeddings/word_embeddings/Gather_output_0", layout.boundary(0));
+    for (int k = 1; k < KnownAnswerModel.LAYERS; k++) {
+      assertEquals("/encoder/layer." + (k - 1) + "/output/Add_1_output_0", layout.boundary(k));
+    }
+    assertEquals("last_hidden_state", layout.boundary(KnownAnswerModel.LAYERS));
+  }
+
+  /**
+   * A text of label x with mean strength S gets logits S·e_x + C, where C sums the shifts of the kept
+   * blocks. It is classified right when S + C_x exceeds C of both other labels (strengths are odd and
+   * shifts even, so there are no ties). With shifts (2,-2,0), (-2,2,0), (0,0,4), (0,0,-4):
+   *
+   * <pre>
+   * span      C             a: S+C_a > max   b              c              accuracies a, b, c
+   * baseline  ( 0, 0, 0)    every S          every S        every S        1, 1, 1
+   * 0-0       (-2, 2, 0)    S > 4: {5}       every S        S > 2          1/4, 1, 3/4
+   * 1-1       ( 2,-2, 0)    every S          S > 4          S > 2          1, 1/4, 3/4
+   * 0-1       ( 0, 0, 0)    every S          every S        every S        1, 1, 1
+   * 2-2       ( 0, 0,-4)    every S          every S        S > 4          1, 1, 1/4
+   * 3-3       ( 0, 0, 4)    S > 4            S > 4          every S        1/4, 1/4, 1
+   * 1-2       ( 2,-2,-4)    every S          S > 4          S > 6: none    1, 1/4, 0
+   * 0-3       ( 0, 0, 0)    every S          every S        every S        1, 1, 1
+   * </pre>
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"shared", "naive"})
+  void perLabelAccuraciesAreTheOnesWorkedOutByHand(String engine, @TempDir Path out) {
+    EvalRun.Outcome outcome = EvalRun.run(config("all", engine, 5), out, false, false, true, new EvalRun.Listener() {});
+    RunResults results = outcome.results();
+    assertEquals(KnownAnswerModel.LABELS, results.labels());
+    assertEquals(11, results.variants().size(), "the baseline and the 10 spans of 4 layers");
+    Map<String, double[]> expected = new LinkedHashMap<>();
+    expected.put("baseline", new double[] {1, 1, 1});
+    expected.put("0-0", new double[] {0.25, 1, 0.75});
+    expected.put("1-1", new double[] {1, 0.25, 0.75});
+    expected.put("0-1", new double[] {1, 1, 1});
+    expected.put("2-2", new double[] {1, 1, 0.25});
+    expected.put("3-3", new double[] {0.25, 0.25, 1});
+    expected.put("1-2", new double[] {1, 0.25, 0});
+    expected.put("0-3", new double[] {1, 1, 1});
+    Map<String, VariantResult> byName = new LinkedHashMap<>();
+    results.variants().forEach(v -> byName.put(v.name(), v));
+    expected.forEach((name, accuracies) -> assertArrayEquals(accuracies, perLabel(byName.get(name)), 0, name));
+  }
+
+  /** Every span, checked against the plain-Java forward pass of the model's description. */
+  @ParameterizedTest
+  @ValueSource(strings = {"shared", "naive"})
+  void everyLogitIsTheWorkedOutOne(String engine, @TempDir Path out) throws IOException {
+    EvalRun.run(config("all", engine, 4), out, false, false, true, new EvalRun.Listener() {});
+    List<JsonNode> lines = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    for (String line : Files.readAllLines(out.resolve("predictions.jsonl"))) {
+      lines.add(json.readTree(line));
+    }
+    assertEquals(DATA.size(), lines.size());
+    List<Optional<SkipSpan>> variants = new ArrayList<>();
+    variants.add(Optional.empty());
+    SkipSpan.all(KnownAnswerModel.LAYERS).forEach(s -> variants.add(Optional.of(s)));
+    for (int i = 0; i < DATA.size(); i++) {
+      JsonNode line = lines.get(i);
+      assertEquals(i, line.get("index").asInt());
+      assertEquals(i + 1, line.get("line").asInt());
+      assertEquals(DATA.get(i)[1], line.get("gold").asText());
+      for (Optional<SkipSpan> span : variants) {
+        String key = span.map(SkipSpan::toString).orElse("baseline");
+        float[] want = KnownAnswerModel.expectedLogits(DATA.get(i)[0], span);
+        JsonNode got = line.get("logits").get(key);
+        float[] gotLogits = new float[got.size()];
+        for (int j = 0; j < gotLogits.length; j++) {
+          gotLogits[j] = got.get(j).floatValue();
+        }
+        // Integers and halves throughout: exact in float, whatever the summation order.
+        assertArrayEquals(want, gotLogits, 0, "logits of example " + i + " under " + key);
+        int argmax = 0;
+        for (int j = 1; j < want.length; j++) {
+          argmax = want[j] > want[argmax] ? j : argmax;
+        }
+        assertEquals(KnownAnswerModel.LABELS.get(argmax), line.get("predicted").get(key).asText());
+      }
+    }
+  }
+
+  private static double[] perLabel(VariantResult v) {
+    return v.metrics().perLabel().stream().mapToDouble(LabelScore::accuracy).toArray();
+  }
+}

@@ -1,0 +1,226 @@
+package dev.onnxskip.eval;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import com.google.protobuf.ByteString;
+import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.probe.HeadWriter;
+import dev.onnxskip.probe.Pooling;
+import dev.onnxskip.rewrite.SkipSpan;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A classifier whose every answer can be worked out by hand: four encoder blocks of the usual shape
+ * (softmax self-attention with the key mask, output projection, residual add, two-layer ReLU feed
+ * forward, residual add) whose weights make each block add a fixed vector to every token state.
+ *
+ * <p>Three labels {@code a, b, c}, hidden size 3 (one axis per label). Word {@code xS} (x in a, b, c;
+ * S in 1, 3, 5) embeds as S times the axis of label x. In every block the attention's output
+ * projection is zero, so the attention adds exactly 0; the feed-forward's weights are zero and its
+ * output bias is {@link #LAYER_SHIFT}[k], so block k adds exactly that vector. The head (written by
+ * {@link HeadWriter}) mean-pools the final states over real tokens and applies the identity. So the
+ * logits of a text are the mean of its word embeddings plus the sum of the shifts of the blocks that
+ * were not skipped, all in small integers or halves that floats hold exactly.
+ *
+ * <p>The padding token embeds as 50 on the c axis: a head or engine that let padded positions into the
+ * mean would turn short texts padded in a batch with long ones into c.
+ */
+final class KnownAnswerModel {
+
+  static final List<String> LABELS = List.of("a", "b", "c");
+  static final int LAYERS = 4;
+  static final int HIDDEN = 3;
+  private static final int INTERMEDIATE = 4;
+
+  /** What block k adds to every token state. Shifts cancel in pairs: 0+1 and 2+3 sum to zero. */
+  static final float[][] LAYER_SHIFT = {
+    {2, -2, 0},
+    {-2, 2, 0},
+    {0, 0, 4},
+    {0, 0, -4},
+  };
+
+  static final WordTokenizer TOKENIZER =
+      new WordTokenizer(List.of("a1", "a3", "a5", "b1", "b3", "b5", "c1", "c3", "c5"), false);
+
+  private KnownAnswerModel() {}
+
+  /** The embedding of a token id: the padding spike, zero for the other specials, S on the label's axis for words. */
+  static float[] embedding(int id) {
+    float[] e = new float[HIDDEN];
+    if (id == WordTokenizer.PAD) {
+      e[2] = 50;
+    } else if (id >= WordTokenizer.FIRST_WORD) {
+      String word = TOKENIZER.words().get(id - WordTokenizer.FIRST_WORD);
+      e[LABELS.indexOf(word.substring(0, 1))] = Integer.parseInt(word.substring(1));
+    }
+    return e;
+  }
+
+  /**
+   * The logits the classifier must give for a text with the blocks of {@code skipped} removed
+   * (empty for the baseline): computed here in plain Java from the description above, not by the graph.
+   */
+  static float[] expectedLogits(String text, Optional<SkipSpan> skipped) {
+    long[] ids = TOKENIZER.ids(text);
+    float[] sum = new float[HIDDEN];
+    for (long id : ids) {
+      float[] e = embedding((int) id);
+      for (int d = 0; d < HIDDEN; d++) {
+        sum[d] += e[d];
+      }
+    }
+    float[] logits = new float[HIDDEN];
+    for (int d = 0; d < HIDDEN; d++) {
+      logits[d] = sum[d] / ids.length;
+      for (int k = 0; k < LAYERS; k++) {
+        int layer = k;
+        boolean kept = skipped.map(s -> layer < s.start() || layer > s.end()).orElse(true);
+        if (kept) {
+          logits[d] += LAYER_SHIFT[k][d];
+        }
+      }
+    }
+    return logits;
+  }
+
+  /** The classifier: encoder blocks as described, with a mean-pooling identity head from {@link HeadWriter}. */
+  static OnnxModel build() {
+    Builder b = new Builder();
+    int rows = TOKENIZER.vocabularySize();
+    float[] table = new float[rows * HIDDEN];
+    for (int id = 0; id < rows; id++) {
+      System.arraycopy(embedding(id), 0, table, id * HIDDEN, HIDDEN);
+    }
+    b.initializer("embeddings.word_embeddings.weight", new long[] {rows, HIDDEN}, table);
+    String h = b.node("Gather", "/embeddings/word_embeddings/Gather", List.of("embeddings.word_embeddings.weight", "input_ids"));
+
+    // The additive key mask, computed once and read by every block: 0 for real tokens, -10000 for padding.
+    b.initializer("one", new long[] {}, new float[] {1});
+    b.initializer("mask_scale", new long[] {}, new float[] {-10000});
+    b.longInitializer("mask_axes", new long[] {1}, new long[] {1});
+    String maskFloat = b.node("Cast", "/mask/Cast", List.of("attention_mask"), intAttr("to", TensorProto.DataType.FLOAT_VALUE));
+    String inverted = b.node("Sub", "/mask/Sub", List.of("one", maskFloat));
+    String scaled = b.node("Mul", "/mask/Mul", List.of(inverted, "mask_scale"));
+    String keyMask = b.node("Unsqueeze", "/mask/Unsqueeze", List.of(scaled, "mask_axes"));
+
+    for (int k = 0; k < LAYERS; k++) {
+      String scope = "/encoder/layer." + k;
+      String p = "encoder.layer." + k;
+      String keys = b.node("Transpose", scope + "/attention/Transpose", List.of(h), intsAttr("perm", 0, 2, 1));
+      String scores = b.node("MatMul", scope + "/attention/MatMul", List.of(h, keys));
+      String masked = b.node("Add", scope + "/attention/Add", List.of(scores, keyMask));
+      String probs = b.node("Softmax", scope + "/attention/Softmax", List.of(masked), intAttr("axis", -1));
+      String context = b.node("MatMul", scope + "/attention/MatMul_1", List.of(probs, h));
+      b.initializer(p + ".attention.output.weight", new long[] {HIDDEN, HIDDEN}, new float[HIDDEN * HIDDEN]);
+      String projected = b.node("MatMul", scope + "/attention/output/MatMul", List.of(context, p + ".attention.output.weight"));
+      String attended = b.node("Add", scope + "/attention/output/Add", List.of(h, projected));
+      b.initializer(p + ".intermediate.weight", new long[] {HIDDEN, INTERMEDIATE}, new float[HIDDEN * INTERMEDIATE]);
+      b.initializer(p + ".intermediate.bias", new long[] {INTERMEDIATE}, new float[INTERMEDIATE]);
+      b.initializer(p + ".output.weight", new long[] {INTERMEDIATE, HIDDEN}, new float[INTERMEDIATE * HIDDEN]);
+      b.initializer(p + ".output.bias", new long[] {HIDDEN}, LAYER_SHIFT[k]);
+      String up = b.node("MatMul", scope + "/intermediate/MatMul", List.of(attended, p + ".intermediate.weight"));
+      String upBiased = b.node("Add", scope + "/intermediate/Add", List.of(up, p + ".intermediate.bias"));
+      String act = b.node("Relu", scope + "/intermediate/Relu", List.of(upBiased));
+      String down = b.node("MatMul", scope + "/output/MatMul", List.of(act, p + ".output.weight"));
+      String ffn = b.node("Add", scope + "/output/Add", List.of(down, p + ".output.bias"));
+      h = b.node("Add", scope + "/output/Add_1", List.of(attended, ffn), k == LAYERS - 1 ? "last_hidden_state" : null);
+    }
+    ModelProto encoder = b.model(
+        List.of(valueInfo("input_ids", TensorProto.DataType.INT64, "batch", "sequence"),
+            valueInfo("attention_mask", TensorProto.DataType.INT64, "batch", "sequence")),
+        valueInfo("last_hidden_state", TensorProto.DataType.FLOAT, "batch", "sequence", HIDDEN));
+    float[] identity = new float[HIDDEN * HIDDEN];
+    for (int d = 0; d < HIDDEN; d++) {
+      identity[d * HIDDEN + d] = 1;
+    }
+    return HeadWriter.append(OnnxModel.of(encoder), "last_hidden_state", "attention_mask", Pooling.MEAN, identity,
+        new float[HIDDEN], LABELS);
+  }
+
+  static AttributeProto intAttr(String name, long value) {
+    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
+  }
+
+  static AttributeProto intsAttr(String name, long... values) {
+    AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+    for (long v : values) {
+      a.addInts(v);
+    }
+    return a.build();
+  }
+
+  /** A graph input or output; a String dim is symbolic, a number fixed. */
+  static ValueInfoProto valueInfo(String name, TensorProto.DataType type, Object... dims) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    for (Object d : dims) {
+      if (d instanceof String symbol) {
+        shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimParam(symbol));
+      } else {
+        shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(((Number) d).longValue()));
+      }
+    }
+    return ValueInfoProto.newBuilder().setName(name)
+        .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(type.getNumber()).setShape(shape)))
+        .build();
+  }
+
+  /** Nodes named by scope, outputs named after their node, as torch exports them. */
+  private static final class Builder {
+    private final List<NodeProto> nodes = new ArrayList<>();
+    private final List<TensorProto> initializers = new ArrayList<>();
+
+    String node(String opType, String name, List<String> inputs, AttributeProto... attributes) {
+      return node(opType, name, inputs, null, attributes);
+    }
+
+    String node(String opType, String name, List<String> inputs, String output, AttributeProto... attributes) {
+      String out = output != null ? output : name + "_output_0";
+      nodes.add(NodeProto.newBuilder().setName(name).setOpType(opType).addAllInput(inputs).addOutput(out)
+          .addAllAttribute(List.of(attributes)).build());
+      return out;
+    }
+
+    void initializer(String name, long[] dims, float[] values) {
+      ByteBuffer raw = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      for (float v : values) {
+        raw.putFloat(v);
+      }
+      add(name, dims, TensorProto.DataType.FLOAT, raw.array());
+    }
+
+    void longInitializer(String name, long[] dims, long[] values) {
+      ByteBuffer raw = ByteBuffer.allocate(values.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      for (long v : values) {
+        raw.putLong(v);
+      }
+      add(name, dims, TensorProto.DataType.INT64, raw.array());
+    }
+
+    private void add(String name, long[] dims, TensorProto.DataType type, byte[] raw) {
+      TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(type.getNumber()).setRawData(ByteString.copyFrom(raw));
+      for (long d : dims) {
+        t.addDims(d);
+      }
+      initializers.add(t.build());
+    }
+
+    ModelProto model(List<ValueInfoProto> inputs, ValueInfoProto output) {
+      GraphProto graph = GraphProto.newBuilder().setName("known-answer").addAllNode(nodes).addAllInitializer(initializers)
+          .addAllInput(inputs).addOutput(output).build();
+      return ModelProto.newBuilder().setIrVersion(8).setProducerName("onnx-skip-test").setGraph(graph)
+          .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).build();
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package dev.onnxskip.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.onnxskip.graph.ModelIO;
+import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.probe.HeadWriter;
+import dev.onnxskip.probe.Pooling;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real MiniLM encoder with a fixed random linear head: the logits eval reports for a few spans,
+ * under both engines, against the standalone variant files {@code rewrite} writes, run directly in
+ * ONNX Runtime one unpadded example at a time.
+ */
+class MiniLmEvalTest {
+
+  static final Path ENCODER = Path.of("models/minilm-l6/model.onnx");
+  static final Path TOKENIZER = Path.of("models/minilm-l6/tokenizer.json");
+  static final Path DEV = Path.of("data/imdb/dev.jsonl");
+  static final String SPANS = "0-0,2-3,5-5";
+  static final int EXAMPLES = 24;
+  static final int MAX_LENGTH = 128;
+
+  @TempDir static Path dir;
+  static Path classifier;
+  static Path data;
+  static Path naive;
+  static Path shared;
+
+  @BeforeAll
+  static void evaluate() throws IOException {
+    OnnxModel encoder = ModelIO.load(ENCODER);
+    Random random = new Random(2022);
+    float[] weights = new float[384 * 2];
+    for (int i = 0; i < weights.length; i++) {
+      weights[i] = (float) random.nextGaussian();
+    }
+    classifier = dir.resolve("classifier.onnx");
+    ModelIO.save(HeadWriter.append(encoder, "last_hidden_state", "attention_mask", Pooling.MEAN, weights,
+        new float[] {0.25f, -0.25f}, List.of("neg", "pos")).proto(), classifier);
+    data = dir.resolve("dev24.jsonl");
+    Files.write(data, Files.readAllLines(DEV).subList(0, EXAMPLES));
+    naive = dir.resolve("naive");
+    shared = dir.resolve("shared");
+    for (Path out : List.of(naive, shared)) {
+      EvalCli.ok("eval", "--model", classifier.toString(), "--tokenizer", TOKENIZER.toString(), "--data", data.toString(),
+          "--spans", SPANS, "--engine", out.getFileName().toString(), "--batch-size", "8", "--save-predictions", "--quiet",
+          "--out", out.toString());
+    }
+  }
+
+  @Test
+  void logitsMatchTheStandaloneVariantFilesRunInOnnxRuntime() throws Exception {
+    Path variants = dir.resolve("variants");
+    EvalCli.ok("rewrite", classifier.toString(), "--spans", SPANS, "-o", variants.toString());
+    Map<String, Path> files = Map.of("baseline", classifier, "0-0", variants.resolve("skip-0-0.onnx"),
+        "2-3", variants.resolve("skip-2-3.onnx"), "5-5", variants.resolve("skip-5-5.onnx"));
+    List<long[]> ids = tokenize();
+    Map<String, float[][]> fromNaive = EvalOutputs.logits(naive);
+    Map<String, float[][]> fromShared = EvalOutputs.logits(shared);
+    assertEquals(files.keySet(), fromShared.keySet());
+    for (Map.Entry<String, Path> variant : files.entrySet()) {
+      float[][] expected = runEachAlone(variant.getValue(), ids);
+      EvalOutputs.assertClose(expected, fromNaive.get(variant.getKey()), 1e-5, "naive engine, " + variant.getKey());
+      EvalOutputs.assertClose(expected, fromShared.get(variant.getKey()), 1e-5, "shared engine, " + variant.getKey());
+    }
+  }
+
+  @Test
+  void bothEnginesGiveTheSameResults() throws IOException {
+    assertEquals(EvalOutputs.predictions(naive), EvalOutputs.predictions(shared));
+    Map<String, float[][]> fromNaive = EvalOutputs.logits(naive);
+    Map<String, float[][]> fromShared = EvalOutputs.logits(shared);
+    assertEquals(fromNaive.keySet(), fromShared.keySet());
+    fromNaive.forEach((variant, logits) -> EvalOutputs.assertClose(logits, fromShared.get(variant), 1e-5, variant));
+    assertEquals(EvalOutputs.resultsWithoutTimestamp(naive), EvalOutputs.resultsWithoutTimestamp(shared));
+  }
+
+  /** The examples' token ids as the tokenizer library gives them, unpadded, cut to the max length. */
+  static List<long[]> tokenize() throws IOException {
+    List<long[]> ids = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.builder().optTokenizerPath(TOKENIZER).optPadding(false)
+        .optTruncation(true).optMaxLength(MAX_LENGTH).build()) {
+      for (String line : Files.readAllLines(data)) {
+        ids.add(tokenizer.encode(json.readTree(line).get("text").asText()).getIds());
+      }
+    }
+    return ids;
+  }
+
+  /** Logits of each example run on its own: a batch of one, no padding at all. */
+  static float[][] runEachAlone(Path model, List<long[]> ids) throws OrtException {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    float[][] logits = new float[ids.size()][];
+    try (OrtSession session = env.createSession(model.toString(), new OrtSession.SessionOptions())) {
+      for (int i = 0; i < ids.size(); i++) {
+        long[] row = ids.get(i);
+        Map<String, OnnxTensor> feeds = new HashMap<>();
+        try {
+          feeds.put("input_ids", OnnxTensor.createTensor(env, new long[][] {row}));
+          feeds.put("attention_mask", OnnxTensor.createTensor(env, new long[][] {filled(row.length, 1)}));
+          feeds.put("token_type_ids", OnnxTensor.createTensor(env, new long[][] {filled(row.length, 0)}));
+          try (OrtSession.Result result = session.run(feeds)) {
+            logits[i] = ((float[][]) result.get("logits").orElseThrow().getValue())[0];
+          }
+        } finally {
+          feeds.values().forEach(OnnxTensor::close);
+        }
+      }
+    }
+    return logits;
+  }
+
+  private static long[] filled(int length, long value) {
+    long[] values = new long[length];
+    Arrays.fill(values, value);
+    return values;
+  }
+}
