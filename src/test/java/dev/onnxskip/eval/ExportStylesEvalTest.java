@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -71,28 +70,6 @@ class ExportStylesEvalTest {
     checkEngines("ORT-fused", SyntheticBert.fused(FUSED), true, List.of("naive"), out);
   }
 
-  /** Until the shared engine splits fused models (see the disabled test below), it says what to do instead. */
-  @Test
-  void theSharedEngineRefusesAnOrtFusedModelPointingToTheNaiveOne(@TempDir Path out) {
-    Path file = out.resolve("fused.onnx");
-    ModelIO.save(SyntheticBert.fused(FUSED), file);
-    EvalCli run = EvalCli.of("eval", "--model", file.toString(), "--tokenizer", tokenizer.toString(), "--data", data.toString(),
-        "--out", out.resolve("out").toString(), "--quiet");
-    assertEquals(1, run.exit(), run.err());
-    assertTrue(run.err().startsWith("onnx-skip: error: the shared engine cannot split " + file + " into per-layer parts ("),
-        run.err());
-    assertTrue(run.err().strip().endsWith("); --engine naive evaluates each variant whole"), run.err());
-    assertEquals(1, run.err().strip().lines().count());
-    assertTrue(EvalCli.ok("eval", "--model", file.toString(), "--tokenizer", tokenizer.toString(), "--data", data.toString(),
-        "--out", out.resolve("out").toString(), "--quiet", "--engine", "naive").contains("## Baseline"),
-        "the failed run leaves nothing in the way of the naive one");
-  }
-
-  @Disabled("SharedPrefixEngine cannot split ORT-fused models: building the sub-model of layer 0 (SubModels.extract,"
-      + " called from the SharedPrefixEngine constructor) fails with \"node 'Attention_0' reads tensor 'mask_index', which no"
-      + " node, initializer or graph input defines\". mask_index is output 1 of the EmbedLayerNormalization node, whose"
-      + " output 0 is the residual stream, so a block sub-model cannot recompute it from the token inputs; the naive engine"
-      + " evaluates the same model (test above)")
   @Test
   void theSharedEngineAgreesWithTheNaiveOneOnAnOrtFusedModel(@TempDir Path out) throws Exception {
     checkEngines("ORT-fused", SyntheticBert.fused(FUSED), true, List.of("naive", "shared"), out);
