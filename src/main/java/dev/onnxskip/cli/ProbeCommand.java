@@ -68,7 +68,7 @@ public final class ProbeCommand implements Callable<Integer> {
     if (Files.exists(output) && !force) {
       throw new UsageException("output " + output + " exists; use --force to replace it");
     }
-    Runtime rt = Runtime.open(runtime.parsedDevice(), runtime.threads);
+    Runtime rt = Runtime.open(runtime.parsedDevice(), runtime.threads());
     ProbeRun.Outcome o = ProbeRun.train(model, tokenizer.tokenizer, train, dataOptions.columns(), labels, pool,
         tokenizer.maxLength, c, rt, runtime.batchSize);
     ModelIO.save(o.classifier().proto(), output);

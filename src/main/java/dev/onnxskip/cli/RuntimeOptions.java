@@ -1,5 +1,6 @@
 package dev.onnxskip.cli;
 
+import dev.onnxskip.UsageException;
 import dev.onnxskip.eval.Device;
 import picocli.CommandLine.Option;
 
@@ -9,11 +10,22 @@ public final class RuntimeOptions {
       description = "Run on the CPU, on CUDA (needs the -Pgpu build), or auto: CUDA when it loads (default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads; 0 lets ONNX Runtime choose (default).")
-  int threads;
+  @Option(names = "--threads", paramLabel = "N", description = "Intra-op threads (default: ONNX Runtime chooses).")
+  Integer threads;
 
   @Option(names = "--batch-size", defaultValue = "32", description = "Examples per batch (default: ${DEFAULT-VALUE}).")
   int batchSize;
+
+  /** Intra-op threads for the runtime: 0 when left out, meaning the runtime's own choice. */
+  int threads() {
+    if (threads == null) {
+      return 0;
+    }
+    if (threads < 1) {
+      throw new UsageException("--threads must be at least 1 (leave it out for the runtime's default), got " + threads);
+    }
+    return threads;
+  }
 
   Device parsedDevice() {
     return Device.parse(device);

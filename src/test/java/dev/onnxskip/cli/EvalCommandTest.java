@@ -151,8 +151,10 @@ class EvalCommandTest {
   @Test
   void badRuntimeSettingsAreUsageErrors(@TempDir Path out) {
     assertEquals("onnx-skip: --batch-size must be positive, got 0", refused(2, "--batch-size", out, "--batch-size", "0"));
-    assertEquals("onnx-skip: --threads must be positive (or left out for the runtime's default), got -1",
+    assertEquals("onnx-skip: --threads must be at least 1 (leave it out for the runtime's default), got -1",
         refused(2, "--threads", out, "--threads", "-1"));
+    assertEquals("onnx-skip: --threads must be at least 1 (leave it out for the runtime's default), got 0",
+        refused(2, "--threads", out, "--threads", "0"));
     refused(2, "unknown device 'tpu': expected cpu, cuda, cuda:N or auto", out, "--device", "tpu");
     refused(2, "unknown engine 'fast': expected shared or naive", out, "--engine", "fast");
   }
