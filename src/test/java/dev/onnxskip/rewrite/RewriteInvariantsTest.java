@@ -37,11 +37,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The rewrite's invariants over random synthetic encoders (1 to 24 layers, every naming from torch
  * scopes to anonymous numbers, either LayerNorm form, with or without a classifier head) and random
  * spans: the variant, written to a file and loaded back, keeps its source's input and output
- * signature, is a well-formed graph in topological order, holds no node of a skipped block, and
- * computes the source's suffix after the span applied to its prefix before it.
- *
- * <p>Not checked here: that the variant passes the ONNX checker. The validator that will check it
- * is not part of this code yet.
+ * signature, passes the reference ONNX checker and strict shape inference, is a well-formed graph
+ * in topological order, holds no node of a skipped block, and computes the source's suffix after
+ * the span applied to its prefix before it.
  */
 class RewriteInvariantsTest {
 
@@ -112,12 +110,13 @@ class RewriteInvariantsTest {
     assertTrue(diff <= EXACT, "variant against suffix(prefix(x)): max diff " + diff);
   }
 
-  /** The variant as the command line leaves it: written by VariantWriter, then loaded from its file. */
+  /** The variant as the command line leaves it: written by VariantWriter, validated, then loaded from its file. */
   private static OnnxModel writtenAndLoaded(OnnxModel model, EncoderLayout layout, SkipSpan span) throws IOException {
     Path dir = Files.createTempDirectory("invariants");
     Path file = dir.resolve(VariantWriter.fileName(span, layout.layers()));
     try {
       VariantWriter.Written w = VariantWriter.create(model, layout, "sha", Optional.empty()).write(span, file);
+      assertEquals(w.nodes(), Validator.validate(file).nodes(), "the reference checker accepts the variant");
       OnnxModel loaded = ModelIO.load(file);
       assertEquals(w.nodes(), loaded.proto().getGraph().getNodeCount());
       return loaded;
