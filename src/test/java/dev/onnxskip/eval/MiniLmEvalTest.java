@@ -34,7 +34,6 @@ class MiniLmEvalTest {
 
   static final Path ENCODER = Path.of("models/minilm-l6/model.onnx");
   static final Path TOKENIZER = Path.of("models/minilm-l6/tokenizer.json");
-  static final Path DEV = Path.of("data/imdb/dev.jsonl");
   static final String SPANS = "0-0,2-3,5-5";
   static final int EXAMPLES = 24;
   static final int MAX_LENGTH = 128;
@@ -51,13 +50,14 @@ class MiniLmEvalTest {
     Random random = new Random(2022);
     float[] weights = new float[384 * 2];
     for (int i = 0; i < weights.length; i++) {
-      weights[i] = (float) random.nextGaussian();
+      // The scale of a trained probe head: logits of order 1, as real classifiers give.
+      weights[i] = (float) (0.05 * random.nextGaussian());
     }
     classifier = dir.resolve("classifier.onnx");
     ModelIO.save(HeadWriter.append(encoder, "last_hidden_state", "attention_mask", Pooling.MEAN, weights,
         new float[] {0.25f, -0.25f}, List.of("neg", "pos")).proto(), classifier);
     data = dir.resolve("dev24.jsonl");
-    Files.write(data, Files.readAllLines(DEV).subList(0, EXAMPLES));
+    Files.write(data, reviews(EXAMPLES));
     naive = dir.resolve("naive");
     shared = dir.resolve("shared");
     for (Path out : List.of(naive, shared)) {
@@ -65,6 +65,26 @@ class MiniLmEvalTest {
           "--spans", SPANS, "--engine", out.getFileName().toString(), "--batch-size", "8", "--save-predictions", "--quiet",
           "--out", out.toString());
     }
+  }
+
+  /**
+   * Review-like texts made here, so the test needs no downloaded data: lengths from a few words to
+   * past the 128-token limit, so truncation and per-batch padding both take part.
+   */
+  static List<String> reviews(int count) {
+    String[] words = {"the", "film", "was", "a", "truly", "wonderful", "boring", "plot", "and", "acting", "felt", "dull",
+        "brilliant", "ending", "music", "terrible", "I", "loved", "hated", "every", "minute", "of", "it", "story"};
+    Random random = new Random(7);
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      StringBuilder text = new StringBuilder();
+      int length = 3 + random.nextInt(i % 4 == 0 ? 200 : 40);
+      for (int w = 0; w < length; w++) {
+        text.append(w == 0 ? "" : " ").append(words[random.nextInt(words.length)]);
+      }
+      lines.add("{\"text\": \"" + text + ".\", \"label\": \"" + (i % 2 == 0 ? "neg" : "pos") + "\"}");
+    }
+    return lines;
   }
 
   @Test
