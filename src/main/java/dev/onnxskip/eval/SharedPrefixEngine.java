@@ -1,11 +1,20 @@
 package dev.onnxskip.eval;
 
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.graph.ExternalData;
+import dev.onnxskip.graph.Graph;
+import dev.onnxskip.graph.Node;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.rewrite.SkipSpan;
@@ -15,7 +24,10 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,42 +37,48 @@ import java.util.TreeMap;
 /**
  * Evaluates every skip span while computing each residual-stream state once per batch.
  *
- * <p>The model is split at the block boundaries into sub-models (embeddings, one per block, the
- * head), each of which recomputes the side inputs it needs, such as the attention mask, from the
- * token inputs. Per batch, the baseline pass keeps every boundary state h_0..h_L. A span S..E
- * then only needs blocks E+1..L-1 applied to h_S, and all spans ending at E share those blocks, so
+ * <p>Per batch, the baseline pass keeps every boundary state h_0..h_L. A span S..E then only needs
+ * blocks E+1..L-1 and the head applied to h_S, and all spans ending at E share those blocks, so
  * their states are stacked along the batch axis and run together: L + Σ_E (E+1)(L-1-E) block
  * evaluations per example instead of the naive Σ (L - length).
  *
- * <p>The states live in one direct buffer per batch, h_0..h_L back to back, which every block
- * writes its output into (ONNX Runtime's pinned outputs), so no state passes through the Java heap,
- * and the stacked input h_0..h_E of the spans ending at E is a slice of that buffer, not a copy.
- * Stacks are cut to at most {@link #STACK_TOKENS} token rows (or one batch, if that is larger), so
- * memory is bounded by the batch and the layer count, whatever the data set and however many
+ * <p>The model runs as two sessions: the embeddings, and the rest of the model rewritten so that
+ * every block sits in an {@code If} that either runs it or passes its input through. The baseline
+ * pass switches every block on; a suffix run switches on blocks E+1..L-1 only, so its input goes
+ * unchanged to block E+1. The side inputs, such as the attention mask, are computed in the same
+ * graph from the token inputs, which a stacked run receives tiled. Splitting the model into one
+ * session per block would be simpler, but each ONNX Runtime session keeps its own memory arena and
+ * thread pool: L + 2 of them hold several times the memory of one, and without arenas every run
+ * pays for fresh pages. Building one graph with a copy of the suffix for every end layer (a
+ * "fan-out" graph) makes a graph of thousands of nodes for twelve layers, slow to load, and fixes
+ * the stacks' sizes when the session is made.
+ *
+ * <p>The states live in one direct buffer per batch, h_0..h_L back to back; the baseline pass
+ * writes them there (ONNX Runtime's pinned outputs), and the stacked input h_S..h_S+m-1 of spans
+ * ending at E is a slice of that buffer, not a copy. Stacks are cut to at most {@link
+ * #STACK_TOKENS} token rows (or one stack of a single state, if the batch alone is larger), so
+ * memory is bounded by the batch size and the layer count, whatever the data set and however many
  * spans there are.
  */
 public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
 
   /**
-   * How many token rows (examples × padded length) a stacked suffix run may hold. On CPU the
-   * matrix products of a single batch of ordinary size already run at full speed, so stacking
-   * gains little there; this bound keeps the activations of a stacked run near those of a few
-   * batches, while small batches (down to one example) still stack into products worth running.
+   * How many token rows (examples × padded length) one stacked run may hold: a default batch (32)
+   * at the default max length (128). On CPU the matrix products of such a run already go at full
+   * speed, so stacking more only grows the activations; smaller batches still stack up to it.
    */
-  static final int STACK_TOKENS = Integer.getInteger("onnxskip.stackTokens", 4096);
+  static final int STACK_TOKENS = 4096;
 
   private final EncoderLayout layout;
   private final ClassifierSignature signature;
   private final BatchSource batches;
-  private final Part embeddings;
-  private final List<Part> blocks = new ArrayList<>();
-  private final Part head;
   private final int stackTokens;
-  private final Set<String> tokenInputs = new java.util.HashSet<>();
-
-  /** One sub-model session, the stream tensor it reads (none for the embeddings) and its output. */
-  private record Part(OrtSession session, Optional<String> streamInput, String output, Set<String> inputs, String label) {}
+  private final OrtSession embeddings;
+  private final OrtSession encoder;
+  private final Set<String> tokenInputs = new HashSet<>();
+  private final OnnxTensor runLayer;
+  private final OnnxTensor skipLayer;
 
   public SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, Runtime runtime, BatchSource batches) {
     this(model, layout, signature, runtime, batches, STACK_TOKENS);
@@ -68,7 +86,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
 
   /** With another bound on the token rows of a stacked run, for tests that need stacks cut into chunks. */
   SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, Runtime runtime, BatchSource batches, int stackTokens) {
-    if (layout.streamElemType() != ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT_VALUE) {
+    if (layout.streamElemType() != TensorProto.DataType.FLOAT_VALUE) {
       throw new OnnxSkipException(model.describe() + ": the residual stream " + layout.boundary(0)
           + " is not float32; the shared engine stacks float32 states only (use --engine naive)");
     }
@@ -77,65 +95,170 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     this.batches = batches;
     this.stackTokens = stackTokens;
     OnnxModel inlined = ExternalData.inline(model);
-    int layers = layout.layers();
-    Part first = null;
-    Part last = null;
-    try (OrtSession.SessionOptions opts = options(runtime)) {
-      first = open(SubModels.prefix(inlined, layout, 0), Optional.empty(), layout.boundary(0), opts, "the embeddings");
-      for (int k = 0; k < layers; k++) {
-        blocks.add(open(SubModels.extract(inlined, layout, List.of(layout.boundary(k)), List.of(layout.boundary(k + 1))),
-            Optional.of(layout.boundary(k)), layout.boundary(k + 1), opts, "layer " + k));
+    OnnxModel switched = switchedLayers(inlined, layout, signature.logitsOutput());
+    List<AutoCloseable> opened = new ArrayList<>();
+    try (OrtSession.SessionOptions opts = runtime.sessionOptions()) {
+      embeddings = open(SubModels.prefix(inlined, layout, 0), opts, "the embeddings", opened);
+      encoder = open(switched, opts, "the layers and head", opened);
+      runLayer = OnnxTensor.createTensor(ENV, true);
+      opened.add(runLayer);
+      skipLayer = OnnxTensor.createTensor(ENV, false);
+      opened.add(skipLayer);
+    } catch (OrtException | RuntimeException e) {
+      closeAll(opened);
+      throw e instanceof OrtException
+          ? new OnnxSkipException("ONNX Runtime cannot set up the shared engine: " + VariantSession.firstLine(e.getMessage()), e)
+          : (RuntimeException) e;
+    }
+    for (ClassifierSignature.TokenInput in : signature.inputs()) {
+      if (embeddings.getInputNames().contains(in.name()) || encoder.getInputNames().contains(in.name())) {
+        tokenInputs.add(in.name());
       }
-      last = open(SubModels.extract(inlined, layout, List.of(layout.boundary(layers)), List.of(signature.logitsOutput())),
-          Optional.of(layout.boundary(layers)), signature.logitsOutput(), opts, "the classifier head");
+    }
+  }
+
+  private static OrtSession open(OnnxModel sub, OrtSession.SessionOptions opts, String label, List<AutoCloseable> opened) {
+    try {
+      OrtSession s = ENV.createSession(sub.proto().toByteArray(), opts);
+      opened.add(s);
+      return s;
     } catch (OrtException e) {
-      closeAll(first, last);
-      throw new OnnxSkipException("ONNX Runtime rejected the session options: " + VariantSession.firstLine(e.getMessage()), e);
-    } catch (RuntimeException e) {
-      closeAll(first, last);
-      throw e;
+      throw new OnnxSkipException("ONNX Runtime cannot load " + label + " of the shared engine's model: " + VariantSession.firstLine(e.getMessage()), e);
     }
-    embeddings = first;
-    head = last;
-    for (Part p : allParts()) {
-      for (ClassifierSignature.TokenInput in : signature.inputs()) {
-        if (p.inputs().contains(in.name())) {
-          tokenInputs.add(in.name());
-        }
-      }
-    }
+  }
+
+  /** The boolean graph input that switches layer {@code k} on (run it) or off (pass its input through). */
+  static String switchInput(int k) {
+    return "onnx_skip/run_layer_" + k;
   }
 
   /**
-   * The runtime's options, plus two that only a split model needs. Each sub-model is its own
-   * session, and each session would keep its own memory arena, grown to its largest run and never
-   * given back: with L + 2 sessions that multiplies the peak memory. And each session has its own
-   * intra-op thread pool whose workers spin for a while after a run, which on a machine with few
-   * cores steals time from the next sub-model's workers.
+   * The model after the embeddings, reading {@code boundary(0)} and the token inputs, with every
+   * block in an {@code If} on {@link #switchInput}: its then-branch holds the block's nodes and the
+   * weights only it uses, its else-branch passes the block's input through. The If of block k
+   * writes {@code boundary(k + 1)}, and every boundary is a graph output besides the logits.
+   *
+   * @throws OnnxSkipException if some node reads a tensor another block computes other than through
+   *     the residual stream, which no per-block switch could keep right
    */
-  private static OrtSession.SessionOptions options(Runtime runtime) throws OrtException {
-    OrtSession.SessionOptions opts = runtime.sessionOptions();
-    try {
-      if (!Boolean.getBoolean("onnxskip.arena")) {
-        opts.setCPUArenaAllocator(false);
-      }
-      if (!Boolean.getBoolean("onnxskip.spin")) {
-        opts.addConfigEntry("session.intra_op.allow_spinning", "0");
-      }
-      return opts;
-    } catch (OrtException | RuntimeException e) {
-      opts.close();
-      throw e;
+  static OnnxModel switchedLayers(OnnxModel inlined, EncoderLayout layout, String logitsOutput) {
+    int layers = layout.layers();
+    OnnxModel cut = SubModels.extract(inlined, layout, List.of(layout.boundary(0)), List.of(logitsOutput));
+    Graph g = cut.graph();
+    Map<String, Integer> boundaryIndex = new HashMap<>();
+    for (int k = 0; k <= layers; k++) {
+      boundaryIndex.put(layout.boundary(k), k);
     }
+    // The depth of a tensor: the last boundary it depends on, or -1 for side inputs computed from
+    // the token inputs alone. A node of depth k < L belongs to block k; depth L is the head.
+    Map<String, Integer> depth = new HashMap<>(boundaryIndex);
+    List<List<Node>> blockNodes = new ArrayList<>();
+    for (int k = 0; k < layers; k++) {
+      blockNodes.add(new ArrayList<>());
+    }
+    List<NodeProto> outside = new ArrayList<>();
+    List<NodeProto> head = new ArrayList<>();
+    Map<String, Set<Integer>> weightUsers = new HashMap<>();
+    for (Node node : g.nodes()) {
+      int d = -1;
+      for (String in : node.allInputs()) {
+        d = Math.max(d, depth.getOrDefault(in, -1));
+      }
+      for (String in : node.allInputs()) {
+        int from = depth.getOrDefault(in, -1);
+        if (from >= 0 && from != d) {
+          throw new OnnxSkipException(cut.describe() + ": node '" + node.label() + "' of layer " + d + " reads '" + in
+              + "', computed in layer " + from + " and not on the residual stream; the shared engine cannot switch such "
+              + "layers one by one (use --engine naive)");
+        }
+        if (g.initializers().containsKey(in)) {
+          weightUsers.computeIfAbsent(in, w -> new HashSet<>()).add(d < layers ? d : -1);
+        }
+      }
+      for (String out : node.outputs()) {
+        Integer b = boundaryIndex.get(out);
+        if (b != null && b != d + 1) {
+          throw new OnnxSkipException(cut.describe() + ": the residual-stream tensor '" + out + "' is not computed from the layer "
+              + (b - 1) + " input; the shared engine cannot switch its layers (use --engine naive)");
+        }
+        if (b == null && !out.isEmpty()) {
+          depth.put(out, d);
+        }
+      }
+      if (d < 0) {
+        outside.add(node.proto());
+      } else if (d < layers) {
+        blockNodes.get(d).add(node);
+      } else {
+        head.add(node.proto());
+      }
+    }
+
+    GraphProto whole = g.toProto();
+    Map<String, ValueInfoProto> infos = new LinkedHashMap<>();
+    whole.getValueInfoList().forEach(v -> infos.put(v.getName(), v));
+    Set<String> moved = new HashSet<>();
+    GraphProto.Builder main = whole.toBuilder().clearNode().clearInitializer().clearValueInfo().clearOutput();
+    main.addAllNode(outside);
+    for (int k = 0; k < layers; k++) {
+      String out = layout.boundary(k + 1);
+      GraphProto.Builder run = GraphProto.newBuilder().setName("onnx_skip_run_layer_" + k);
+      for (Node node : blockNodes.get(k)) {
+        NodeProto.Builder b = node.proto().toBuilder();
+        for (int i = 0; i < b.getOutputCount(); i++) {
+          // A branch's output must be its own tensor; the If node writes the boundary.
+          if (b.getOutput(i).equals(out)) {
+            b.setOutput(i, out + "/run");
+          }
+          ValueInfoProto info = infos.get(b.getOutput(i));
+          if (info != null && moved.add(info.getName())) {
+            run.addValueInfo(info);
+          }
+        }
+        for (String in : node.allInputs()) {
+          if (Set.of(k).equals(weightUsers.get(in)) && moved.add(in)) {
+            run.addInitializer(g.initializers().get(in));
+          }
+        }
+        run.addNode(b);
+      }
+      run.addOutput(streamInfo(layout, out + "/run"));
+      GraphProto.Builder skip = GraphProto.newBuilder().setName("onnx_skip_skip_layer_" + k)
+          .addNode(NodeProto.newBuilder().setOpType("Identity").setName("/onnx_skip/skip_layer_" + k + "/Identity")
+              .addInput(layout.boundary(k)).addOutput(out + "/skip"))
+          .addOutput(streamInfo(layout, out + "/skip"));
+      main.addNode(NodeProto.newBuilder().setOpType("If").setName("/onnx_skip/layer_" + k + "/If").addInput(switchInput(k)).addOutput(out)
+          .addAttribute(AttributeProto.newBuilder().setName("then_branch").setType(AttributeProto.AttributeType.GRAPH).setG(run))
+          .addAttribute(AttributeProto.newBuilder().setName("else_branch").setType(AttributeProto.AttributeType.GRAPH).setG(skip)));
+      main.addInput(ValueInfoProto.newBuilder().setName(switchInput(k)).setType(TypeProto.newBuilder().setTensorType(
+          TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.BOOL_VALUE).setShape(TensorShapeProto.getDefaultInstance()))));
+      main.addOutput(infos.containsKey(out) ? infos.get(out) : streamInfo(layout, out));
+    }
+    main.addAllNode(head);
+    g.initializers().forEach((name, t) -> {
+      if (!moved.contains(name)) {
+        main.addInitializer(t);
+      }
+    });
+    infos.forEach((name, v) -> {
+      if (!moved.contains(name)) {
+        main.addValueInfo(v);
+      }
+    });
+    main.addOutput(g.outputs().get(g.outputNames().indexOf(logitsOutput)));
+    return cut.withGraph(Graph.fromProto(main.build()));
   }
 
-  private static Part open(OnnxModel sub, Optional<String> streamInput, String output, OrtSession.SessionOptions opts, String label) {
-    try {
-      OrtSession s = ENV.createSession(sub.proto().toByteArray(), opts);
-      return new Part(s, streamInput, output, s.getInputNames(), label);
-    } catch (OrtException e) {
-      throw new OnnxSkipException("ONNX Runtime cannot load " + label + " of the split model: " + VariantSession.firstLine(e.getMessage()), e);
-    }
+  /** A residual-stream tensor's type: [batch, sequence, hidden] of the stream's element type. */
+  private static ValueInfoProto streamInfo(EncoderLayout layout, String name) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder()
+        .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
+        .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("sequence"))
+        .addDim(layout.hiddenSize() > 0
+            ? TensorShapeProto.Dimension.newBuilder().setDimValue(layout.hiddenSize())
+            : TensorShapeProto.Dimension.newBuilder().setDimParam("hidden"));
+    return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
+        TypeProto.Tensor.newBuilder().setElemType(layout.streamElemType()).setShape(shape))).build();
   }
 
   @Override
@@ -149,14 +272,14 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     // Spans grouped by their last skipped layer, starts ascending: they continue through the same
     // blocks, and consecutive starts are consecutive states in the state buffer.
     TreeMap<Integer, List<Integer>> startsByEnd = new TreeMap<>();
-    int deepestStart = -1;
+    int deepestStart = 0;
     for (Optional<SkipSpan> s : todo) {
       if (s.isPresent()) {
         startsByEnd.computeIfAbsent(s.get().end(), e -> new ArrayList<>()).add(s.get().start());
         deepestStart = Math.max(deepestStart, s.get().start());
       }
     }
-    startsByEnd.values().forEach(java.util.Collections::sort);
+    startsByEnd.values().forEach(Collections::sort);
     // The prefix runs only as deep as some variant reads it.
     int prefixDepth = wantBaseline ? layout.layers() : deepestStart;
     Buffers buffers = new Buffers();
@@ -166,15 +289,15 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
       }
       Batch batch = batches.batch(b);
       try (BatchRun run = new BatchRun(batch, buffers)) {
-        run.prefix(prefixDepth);
+        float[][] baseline = run.prefix(prefixDepth);
         if (wantBaseline) {
-          sink.done(Optional.empty(), batch.exampleIndices(), run.logits(run.states(layout.layers(), 1), 1));
+          sink.done(Optional.empty(), batch.exampleIndices(), baseline);
         }
         for (Map.Entry<Integer, List<Integer>> group : startsByEnd.entrySet()) {
           run.suffixes(group.getKey(), group.getValue(), sink);
         }
       } catch (OrtException e) {
-        throw new OnnxSkipException("ONNX Runtime failed in the split model: " + VariantSession.firstLine(e.getMessage()), e);
+        throw new OnnxSkipException("ONNX Runtime failed in the shared engine on batch " + b + ": " + VariantSession.firstLine(e.getMessage()), e);
       }
       sink.flush();
       progress.examples(batch.batchSize() * todo.size());
@@ -184,7 +307,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   /** Direct float buffers kept from batch to batch, grown when a batch needs more. */
   private static final class Buffers {
     FloatBuffer states = direct(0);
-    FloatBuffer[] scratch = {direct(0), direct(0)};
+    FloatBuffer gathered = direct(0);
 
     static FloatBuffer atLeast(FloatBuffer current, long floats) {
       if (current.capacity() >= floats) {
@@ -225,9 +348,16 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
       return (long) n * seq * hidden;
     }
 
-    /** Runs the embeddings and layers 0..depth-1, leaving h_0..h_depth in the state buffer. */
-    void prefix(int depth) throws OrtException {
-      try (OrtSession.Result result = embeddings.session().run(feeds(embeddings, 1, null))) {
+    private long[] shape(int copies) {
+      return new long[] {(long) copies * n, seq, hidden};
+    }
+
+    /**
+     * Runs the embeddings and layers 0..depth-1, leaving h_0..h_L in the state buffer (those past
+     * {@code depth} equal h_depth), and returns the baseline logits when depth is L.
+     */
+    float[][] prefix(int depth) throws OrtException {
+      try (OrtSession.Result result = embeddings.run(feeds(embeddings, 1))) {
         OnnxTensor h0 = (OnnxTensor) result.get(0);
         long[] shape = h0.getInfo().getShape();
         if (shape.length != 3 || shape[0] != n || shape[1] != seq) {
@@ -237,13 +367,20 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
         hidden = shape[2];
         maxCopies = (int) Math.max(1, Math.min(layout.layers(), stackTokens / ((long) n * seq)));
         buffers.states = Buffers.atLeast(buffers.states, (layout.layers() + 1) * stateSize());
-        for (int i = 0; i < 2; i++) {
-          buffers.scratch[i] = Buffers.atLeast(buffers.scratch[i], maxCopies * stateSize());
-        }
-        slice(buffers.states, 0, stateSize()).put(h0.getFloatBuffer());
+        buffers.gathered = Buffers.atLeast(buffers.gathered, maxCopies * stateSize());
+        states(0, 1).put(h0.getFloatBuffer());
       }
-      for (int k = 0; k < depth; k++) {
-        runBlock(k, 1, states(k, 1), states(k + 1, 1));
+      Map<String, OnnxTensor> outputs = new HashMap<>();
+      try (OnnxTensor h0 = OnnxTensor.createTensor(ENV, states(0, 1), shape(1))) {
+        for (int k = 1; k <= layout.layers(); k++) {
+          outputs.put(layout.boundary(k), OnnxTensor.createTensor(ENV, states(k, 1), shape(1)));
+        }
+        Map<String, OnnxTensor> feeds = switched(1, h0, depth - 1, -1);
+        try (OrtSession.Result result = encoder.run(feeds, Set.of(signature.logitsOutput()), outputs)) {
+          return logits(result, 1);
+        }
+      } finally {
+        outputs.values().forEach(OnnxTensor::close);
       }
     }
 
@@ -260,69 +397,62 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
       for (int from = 0; from < starts.size(); from += maxCopies) {
         List<Integer> chunk = starts.subList(from, Math.min(starts.size(), from + maxCopies));
         int copies = chunk.size();
-        FloatBuffer x;
+        FloatBuffer stack;
         if (chunk.get(copies - 1) - chunk.get(0) == copies - 1) {
-          x = states(chunk.get(0), copies);
+          stack = states(chunk.get(0), copies);
         } else {
-          // Starts with gaps (a list of spans, not all): gather them where no block writes first.
-          x = slice(buffers.scratch[1], 0, copies * stateSize());
+          // Starts with gaps (a list of spans, not all of them): gather their states.
+          stack = slice(buffers.gathered, 0, copies * stateSize());
           for (int i = 0; i < copies; i++) {
-            slice(x, i * stateSize(), stateSize()).put(states(chunk.get(i), 1));
+            slice(stack, i * stateSize(), stateSize()).put(states(chunk.get(i), 1));
           }
         }
-        int spare = 0;
-        for (int k = end + 1; k < layout.layers(); k++) {
-          FloatBuffer y = slice(buffers.scratch[spare], 0, copies * stateSize());
-          runBlock(k, copies, x, y);
-          x = y;
-          spare = 1 - spare;
+        float[][] logits;
+        try (OnnxTensor input = OnnxTensor.createTensor(ENV, stack, shape(copies));
+            OrtSession.Result result = encoder.run(switched(copies, input, layout.layers() - 1, end), Set.of(signature.logitsOutput()))) {
+          logits = logits(result, copies);
         }
-        float[][] logits = logits(x, copies);
         for (int i = 0; i < copies; i++) {
           sink.done(Optional.of(new SkipSpan(chunk.get(i), end)), batch.exampleIndices(), Arrays.copyOfRange(logits, i * n, (i + 1) * n));
         }
       }
     }
 
-    private void runBlock(int k, int copies, FloatBuffer in, FloatBuffer out) throws OrtException {
-      Part part = blocks.get(k);
-      long[] shape = {(long) copies * n, seq, hidden};
-      try (OnnxTensor input = OnnxTensor.createTensor(ENV, in, shape);
-          OnnxTensor output = OnnxTensor.createTensor(ENV, out, shape);
-          OrtSession.Result ignored = part.session().run(feeds(part, copies, input), Map.of(part.output(), output))) {
-        // The block wrote its output into `out`.
+    /**
+     * The encoder's inputs for {@code copies} stacked states: tiled token tensors, the stack as
+     * the layer-0 input, layers after {@code skipThrough} and up to {@code runThrough} switched on.
+     */
+    private Map<String, OnnxTensor> switched(int copies, OnnxTensor stack, int runThrough, int skipThrough) throws OrtException {
+      Map<String, OnnxTensor> feeds = feeds(encoder, copies);
+      feeds.put(layout.boundary(0), stack);
+      for (int k = 0; k < layout.layers(); k++) {
+        feeds.put(switchInput(k), k > skipThrough && k <= runThrough ? runLayer : skipLayer);
       }
+      return feeds;
     }
 
-    /** The head on {@code copies} stacked final states: one row of logits per example and copy. */
-    float[][] logits(FloatBuffer in, int copies) throws OrtException {
-      long[] shape = {(long) copies * n, seq, hidden};
-      try (OnnxTensor input = OnnxTensor.createTensor(ENV, in, shape);
-          OrtSession.Result result = head.session().run(feeds(head, copies, input))) {
-        Object value = result.get(0).getValue();
-        if (!(value instanceof float[][] logits) || logits.length != copies * n) {
-          throw new OnnxSkipException("the classifier head's output '" + signature.logitsOutput()
-              + "' is not float logits of shape [batch, labels]");
-        }
-        return logits;
+    private float[][] logits(OrtSession.Result result, int copies) throws OrtException {
+      Object value = result.get(signature.logitsOutput()).orElseThrow().getValue();
+      if (!(value instanceof float[][] logits) || logits.length != copies * n) {
+        throw new OnnxSkipException("the classifier output '" + signature.logitsOutput() + "' is not float logits of shape [batch, labels]");
       }
+      return logits;
     }
 
-    /** The part's inputs: the token tensors it reads, tiled {@code copies} times, and the stream. */
-    private Map<String, OnnxTensor> feeds(Part part, int copies, OnnxTensor stream) throws OrtException {
+    /** The token tensors a session reads, tiled {@code copies} times; made once per batch and height. */
+    private Map<String, OnnxTensor> feeds(OrtSession session, int copies) throws OrtException {
       Map<String, OnnxTensor> tokens = tokensByCopies.get(copies);
       if (tokens == null) {
         tokens = TokenFeeds.create(signature.inputs(), tokenInputs, batch, copies);
         tokensByCopies.put(copies, tokens);
       }
       Map<String, OnnxTensor> feeds = new HashMap<>();
-      for (String name : part.inputs()) {
+      for (String name : session.getInputNames()) {
         OnnxTensor t = tokens.get(name);
         if (t != null) {
           feeds.put(name, t);
         }
       }
-      part.streamInput().ifPresent(name -> feeds.put(name, stream));
       return feeds;
     }
 
@@ -337,30 +467,11 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     return buffer.duplicate().position((int) offset).limit((int) (offset + length)).slice();
   }
 
-  private List<Part> allParts() {
-    List<Part> all = new ArrayList<>();
-    all.add(embeddings);
-    all.addAll(blocks);
-    all.add(head);
-    return all;
-  }
-
-  private void closeAll(Part first, Part last) {
-    List<Part> all = new ArrayList<>(blocks);
-    if (first != null) {
-      all.add(first);
-    }
-    if (last != null) {
-      all.add(last);
-    }
-    close(all);
-  }
-
-  private static void close(List<Part> parts) {
-    for (Part p : parts) {
+  private static void closeAll(List<AutoCloseable> resources) {
+    for (AutoCloseable r : resources) {
       try {
-        p.session().close();
-      } catch (OrtException e) {
+        r.close();
+      } catch (Exception e) {
         // Closing frees native memory; a failure here cannot lose results, which are journaled.
       }
     }
@@ -368,6 +479,6 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
 
   @Override
   public void close() {
-    close(allParts());
+    closeAll(List.of(embeddings, encoder, runLayer, skipLayer));
   }
 }
