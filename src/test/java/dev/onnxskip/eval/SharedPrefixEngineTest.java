@@ -2,6 +2,7 @@ package dev.onnxskip.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
@@ -10,6 +11,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
@@ -186,6 +188,27 @@ class SharedPrefixEngineTest {
     for (int i = 0; i < data.size(); i++) {
       assertEquals(skipped.contains(i), baseline[i] == null, "example " + i);
     }
+  }
+
+  @Test
+  void layersThatShareTensorsOffTheResidualStreamAreRefusedWithTheNodeNamed() {
+    // Layer 2 takes its batch size from a shape computed in layer 0, as graph simplifiers that
+    // merge equal shape computations leave it: switching layer 0 off would change layer 2.
+    ModelProto built = SyntheticBert.build(SPEC);
+    GraphProto.Builder g = built.getGraph().toBuilder();
+    for (int i = 0; i < g.getNodeCount(); i++) {
+      if (g.getNode(i).getName().equals("/encoder/layer.2/attention/self/Concat")) {
+        g.setNode(i, g.getNode(i).toBuilder().setInput(0, "/encoder/layer.0/attention/self/Unsqueeze_output_0"));
+      }
+    }
+    OnnxModel model = OnnxModel.of(built.toBuilder().setGraph(g).build());
+    EncoderLayout layout = LayoutDetector.detect(model);
+    ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
+    BatchPlan plan = BatchPlan.of(data(2, 4, 6), 2);
+    OnnxSkipException e = assertThrows(OnnxSkipException.class, () -> new SharedPrefixEngine(model, layout, signature, CPU, plan).close());
+    assertTrue(e.getMessage().contains("'/encoder/layer.2/attention/self/Concat' of layer 2 reads '/encoder/layer.0/attention/self/Unsqueeze_output_0'"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("--engine naive"), e.getMessage());
   }
 
   /**
