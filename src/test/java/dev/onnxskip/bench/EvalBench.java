@@ -79,6 +79,10 @@ public final class EvalBench {
     NAIVE_ALL,
     /** The baseline and every span, shared engine. */
     SHARED_ALL,
+    /** Candidate: one fan-out graph. */
+    FANOUT_ALL,
+    /** Candidate: If-chain. */
+    CHAIN_ALL,
     /** One session and a loop of OrtSession.run over tensors built beforehand. */
     BARE
   }
@@ -91,7 +95,7 @@ public final class EvalBench {
   }
 
   /** A child's measurements. */
-  record Measured(double tokenizeSeconds, double seconds, double sessionSeconds, long peakRssKiB, double paddedFraction) {}
+  record Measured(double tokenizeSeconds, double seconds, double cpuSeconds, double sessionSeconds, long peakRssKiB, double paddedFraction) {}
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("--child")) {
@@ -336,12 +340,20 @@ public final class EvalBench {
       }
     };
     double sessionSeconds = 0;
+    double cpu0 = processCpuSeconds();
     long t0 = System.nanoTime();
     switch (c.mode()) {
       case BASELINE -> new NaiveEngine(model, layout, signature, runtime, plan, "bench").run(baselineOnly, Set.of(), sink, n -> {});
       case NAIVE_ALL -> new NaiveEngine(model, layout, signature, runtime, plan, "bench").run(everything, Set.of(), sink, n -> {});
       case SHARED_ALL -> {
         try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, runtime, plan)) {
+          engine.run(everything, Set.of(), sink, n -> {});
+        }
+      }
+      case FANOUT_ALL -> new FanOutPrototype(model, layout, signature, runtime, plan, Integer.getInteger("fanout.copies", 64))
+          .run(everything, Set.of(), sink, n -> {});
+      case CHAIN_ALL -> {
+        try (ChainPrototype engine = new ChainPrototype(model, layout, signature, runtime, plan, Integer.getInteger("onnxskip.stackTokens", 4096))) {
           engine.run(everything, Set.of(), sink, n -> {});
         }
       }
@@ -353,12 +365,13 @@ public final class EvalBench {
       }
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
+    double cpuSeconds = processCpuSeconds() - cpu0;
     if (logitsOut.isPresent()) {
       Map<String, float[][]> named = new LinkedHashMap<>();
       logits.forEach((span, v) -> named.put(span.map(SkipSpan::toString).orElse("baseline"), v));
       JSON.writeValue(logitsOut.get().toFile(), named);
     }
-    System.out.println(RESULT + JSON.writeValueAsString(new Measured(tokenizeSeconds, seconds, sessionSeconds, peakRssKiB(), padded)));
+    System.out.println(RESULT + JSON.writeValueAsString(new Measured(tokenizeSeconds, seconds, cpuSeconds, sessionSeconds, peakRssKiB(), padded)));
   }
 
   /**
@@ -391,6 +404,11 @@ public final class EvalBench {
     double total = (System.nanoTime() - t0) / 1e9;
     feeds.forEach(f -> f.values().forEach(OnnxTensor::close));
     return new double[] {session, total};
+  }
+
+  /** CPU time of this process, all threads, native ones included. */
+  static double processCpuSeconds() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
   }
 
   /** The peak resident set of this process so far, from /proc/self/status (Linux). */
