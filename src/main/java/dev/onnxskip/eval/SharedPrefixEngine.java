@@ -1,74 +1,264 @@
 package dev.onnxskip.eval;
 
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.graph.ExternalData;
+import dev.onnxskip.graph.Graph;
+import dev.onnxskip.graph.Node;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SubModels;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Evaluates every skip span while computing each residual-stream state once per batch.
  *
- * <p>The model is split at the block boundaries into sub-models (embeddings, one per block, the
- * head), each of which recomputes the side inputs it needs, such as the attention mask, from the
- * token inputs. Per batch, the baseline pass keeps every boundary state h_0..h_L. A span S..E
- * then only needs blocks E+1..L-1 applied to h_S, and all spans ending at E share those blocks, so
- * their states are stacked along the batch axis and run together: larger matrix products, and
- * L + Σ_E (E+1)(L-1-E) block evaluations per example instead of the naive Σ (L - length).
+ * <p>Per batch, the baseline pass keeps every boundary state h_0..h_L. A span S..E then only needs
+ * blocks E+1..L-1 and the head applied to h_S, and all spans ending at E share those blocks, so
+ * their states are stacked along the batch axis and run together: L + Σ_E (E+1)(L-1-E) block
+ * evaluations per example instead of the naive Σ (L - length).
+ *
+ * <p>The model runs as two sessions: the embeddings, and the rest of the model rewritten so that
+ * every block sits in an {@code If} that either runs it or passes its input through. The baseline
+ * pass switches every block on; a suffix run switches on blocks E+1..L-1 only, so its input goes
+ * unchanged to block E+1. The side inputs, such as the attention mask, are computed in the same
+ * graph from the token inputs, which a stacked run receives tiled. Splitting the model into one
+ * session per block would be simpler, but each ONNX Runtime session keeps its own memory arena and
+ * thread pool: L + 2 of them hold several times the memory of one, and without arenas every run
+ * pays for fresh pages. Building one graph with a copy of the suffix for every end layer (a
+ * "fan-out" graph) makes a graph of thousands of nodes for twelve layers, slow to load, and fixes
+ * the stacks' sizes when the session is made.
+ *
+ * <p>The states live in one direct buffer per batch, h_0..h_L back to back; the baseline pass
+ * writes them there (ONNX Runtime's pinned outputs), and the stacked input h_S..h_S+m-1 of spans
+ * ending at E is a slice of that buffer, not a copy. Stacks are cut to at most {@link
+ * #STACK_TOKENS} token rows (or one stack of a single state, if the batch alone is larger), so
+ * memory is bounded by the batch size and the layer count, whatever the data set and however many
+ * spans there are.
  */
 public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
 
+  /**
+   * How many token rows (examples × padded length) one stacked run may hold: a default batch (32)
+   * at the default max length (128). On CPU the matrix products of such a run already go at full
+   * speed, so stacking more only grows the activations; smaller batches still stack up to it.
+   */
+  static final int STACK_TOKENS = 4096;
+
   private final EncoderLayout layout;
   private final ClassifierSignature signature;
   private final BatchSource batches;
-  private final Part embeddings;
-  private final List<Part> blocks = new ArrayList<>();
-  private final Part head;
-
-  /** One sub-model session and the tensor it reads from the residual stream, if any. */
-  private record Part(OrtSession session, Optional<String> streamInput, String output, Set<String> inputs) {}
+  private final int stackTokens;
+  private final OrtSession embeddings;
+  private final OrtSession encoder;
+  private final Set<String> tokenInputs = new HashSet<>();
+  private final OnnxTensor runLayer;
+  private final OnnxTensor skipLayer;
 
   public SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, Runtime runtime, BatchSource batches) {
+    this(model, layout, signature, runtime, batches, STACK_TOKENS);
+  }
+
+  /** With another bound on the token rows of a stacked run, for tests that need stacks cut into chunks. */
+  SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, Runtime runtime, BatchSource batches, int stackTokens) {
+    if (layout.streamElemType() != TensorProto.DataType.FLOAT_VALUE) {
+      throw new OnnxSkipException(model.describe() + ": the residual stream " + layout.boundary(0)
+          + " is not float32; the shared engine stacks float32 states only (use --engine naive)");
+    }
     this.layout = layout;
     this.signature = signature;
     this.batches = batches;
+    this.stackTokens = stackTokens;
     OnnxModel inlined = ExternalData.inline(model);
-    int layers = layout.layers();
-    try {
-      embeddings = open(SubModels.prefix(inlined, layout, 0), Optional.empty(), layout.boundary(0), runtime, "the embeddings");
-      for (int k = 0; k < layers; k++) {
-        blocks.add(open(SubModels.extract(inlined, layout, List.of(layout.boundary(k)), List.of(layout.boundary(k + 1))),
-            Optional.of(layout.boundary(k)), layout.boundary(k + 1), runtime, "layer " + k));
+    OnnxModel switched = switchedLayers(inlined, layout, signature.logitsOutput());
+    List<AutoCloseable> opened = new ArrayList<>();
+    try (OrtSession.SessionOptions opts = runtime.sessionOptions()) {
+      embeddings = open(SubModels.prefix(inlined, layout, 0), opts, "the embeddings", opened);
+      encoder = open(switched, opts, "the layers and head", opened);
+      runLayer = OnnxTensor.createTensor(ENV, true);
+      opened.add(runLayer);
+      skipLayer = OnnxTensor.createTensor(ENV, false);
+      opened.add(skipLayer);
+    } catch (OrtException | RuntimeException e) {
+      closeAll(opened);
+      throw e instanceof OrtException
+          ? new OnnxSkipException("ONNX Runtime cannot set up the shared engine: " + VariantSession.firstLine(e.getMessage()), e)
+          : (RuntimeException) e;
+    }
+    for (ClassifierSignature.TokenInput in : signature.inputs()) {
+      if (embeddings.getInputNames().contains(in.name()) || encoder.getInputNames().contains(in.name())) {
+        tokenInputs.add(in.name());
       }
-      head = open(SubModels.extract(inlined, layout, List.of(layout.boundary(layers)), List.of(signature.logitsOutput())),
-          Optional.of(layout.boundary(layers)), signature.logitsOutput(), runtime, "the classifier head");
-    } catch (RuntimeException e) {
-      close();
-      throw e;
     }
   }
 
-  private static Part open(OnnxModel sub, Optional<String> streamInput, String output, Runtime runtime, String label) {
-    try (OrtSession.SessionOptions opts = runtime.sessionOptions()) {
+  private static OrtSession open(OnnxModel sub, OrtSession.SessionOptions opts, String label, List<AutoCloseable> opened) {
+    try {
       OrtSession s = ENV.createSession(sub.proto().toByteArray(), opts);
-      return new Part(s, streamInput, output, s.getInputNames());
+      opened.add(s);
+      return s;
     } catch (OrtException e) {
-      throw new OnnxSkipException("ONNX Runtime cannot load " + label + " of the split model: " + VariantSession.firstLine(e.getMessage()), e);
+      throw new OnnxSkipException("ONNX Runtime cannot load " + label + " of the shared engine's model: " + VariantSession.firstLine(e.getMessage()), e);
     }
+  }
+
+  /** The boolean graph input that switches layer {@code k} on (run it) or off (pass its input through). */
+  static String switchInput(int k) {
+    return "onnx_skip/run_layer_" + k;
+  }
+
+  /**
+   * The model after the embeddings, reading {@code boundary(0)} and the token inputs, with every
+   * block in an {@code If} on {@link #switchInput}: its then-branch holds the block's nodes and the
+   * weights only it uses, its else-branch passes the block's input through. The If of block k
+   * writes {@code boundary(k + 1)}, and every boundary is a graph output besides the logits.
+   *
+   * @throws OnnxSkipException if some node reads a tensor another block computes other than through
+   *     the residual stream, which no per-block switch could keep right
+   */
+  static OnnxModel switchedLayers(OnnxModel inlined, EncoderLayout layout, String logitsOutput) {
+    int layers = layout.layers();
+    OnnxModel cut = SubModels.extract(inlined, layout, List.of(layout.boundary(0)), List.of(logitsOutput));
+    Graph g = cut.graph();
+    Map<String, Integer> boundaryIndex = new HashMap<>();
+    for (int k = 0; k <= layers; k++) {
+      boundaryIndex.put(layout.boundary(k), k);
+    }
+    // The depth of a tensor: the last boundary it depends on, or -1 for side inputs computed from
+    // the token inputs alone. A node of depth k < L belongs to block k; depth L is the head.
+    Map<String, Integer> depth = new HashMap<>(boundaryIndex);
+    List<List<Node>> blockNodes = new ArrayList<>();
+    for (int k = 0; k < layers; k++) {
+      blockNodes.add(new ArrayList<>());
+    }
+    List<NodeProto> outside = new ArrayList<>();
+    List<NodeProto> head = new ArrayList<>();
+    Map<String, Set<Integer>> weightUsers = new HashMap<>();
+    for (Node node : g.nodes()) {
+      int d = -1;
+      for (String in : node.allInputs()) {
+        d = Math.max(d, depth.getOrDefault(in, -1));
+      }
+      for (String in : node.allInputs()) {
+        int from = depth.getOrDefault(in, -1);
+        if (from >= 0 && from != d) {
+          throw new OnnxSkipException(cut.describe() + ": node '" + node.label() + "' of layer " + d + " reads '" + in
+              + "', computed in layer " + from + " and not on the residual stream; the shared engine cannot switch such "
+              + "layers one by one (use --engine naive)");
+        }
+        if (g.initializers().containsKey(in)) {
+          weightUsers.computeIfAbsent(in, w -> new HashSet<>()).add(d < layers ? d : -1);
+        }
+      }
+      for (String out : node.outputs()) {
+        Integer b = boundaryIndex.get(out);
+        if (b != null && b != d + 1) {
+          throw new OnnxSkipException(cut.describe() + ": the residual-stream tensor '" + out + "' is not computed from the layer "
+              + (b - 1) + " input; the shared engine cannot switch its layers (use --engine naive)");
+        }
+        if (b == null && !out.isEmpty()) {
+          depth.put(out, d);
+        }
+      }
+      if (d < 0) {
+        outside.add(node.proto());
+      } else if (d < layers) {
+        blockNodes.get(d).add(node);
+      } else {
+        head.add(node.proto());
+      }
+    }
+
+    GraphProto whole = g.toProto();
+    Map<String, ValueInfoProto> infos = new LinkedHashMap<>();
+    whole.getValueInfoList().forEach(v -> infos.put(v.getName(), v));
+    Set<String> moved = new HashSet<>();
+    GraphProto.Builder main = whole.toBuilder().clearNode().clearInitializer().clearValueInfo().clearOutput();
+    main.addAllNode(outside);
+    for (int k = 0; k < layers; k++) {
+      String out = layout.boundary(k + 1);
+      GraphProto.Builder run = GraphProto.newBuilder().setName("onnx_skip_run_layer_" + k);
+      for (Node node : blockNodes.get(k)) {
+        NodeProto.Builder b = node.proto().toBuilder();
+        for (int i = 0; i < b.getOutputCount(); i++) {
+          // A branch's output must be its own tensor; the If node writes the boundary.
+          if (b.getOutput(i).equals(out)) {
+            b.setOutput(i, out + "/run");
+          }
+          ValueInfoProto info = infos.get(b.getOutput(i));
+          if (info != null && moved.add(info.getName())) {
+            run.addValueInfo(info);
+          }
+        }
+        for (String in : node.allInputs()) {
+          if (Set.of(k).equals(weightUsers.get(in)) && moved.add(in)) {
+            run.addInitializer(g.initializers().get(in));
+          }
+        }
+        run.addNode(b);
+      }
+      run.addOutput(streamInfo(layout, out + "/run"));
+      GraphProto.Builder skip = GraphProto.newBuilder().setName("onnx_skip_skip_layer_" + k)
+          .addNode(NodeProto.newBuilder().setOpType("Identity").setName("/onnx_skip/skip_layer_" + k + "/Identity")
+              .addInput(layout.boundary(k)).addOutput(out + "/skip"))
+          .addOutput(streamInfo(layout, out + "/skip"));
+      main.addNode(NodeProto.newBuilder().setOpType("If").setName("/onnx_skip/layer_" + k + "/If").addInput(switchInput(k)).addOutput(out)
+          .addAttribute(AttributeProto.newBuilder().setName("then_branch").setType(AttributeProto.AttributeType.GRAPH).setG(run))
+          .addAttribute(AttributeProto.newBuilder().setName("else_branch").setType(AttributeProto.AttributeType.GRAPH).setG(skip)));
+      main.addInput(ValueInfoProto.newBuilder().setName(switchInput(k)).setType(TypeProto.newBuilder().setTensorType(
+          TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.BOOL_VALUE).setShape(TensorShapeProto.getDefaultInstance()))));
+      main.addOutput(infos.containsKey(out) ? infos.get(out) : streamInfo(layout, out));
+    }
+    main.addAllNode(head);
+    g.initializers().forEach((name, t) -> {
+      if (!moved.contains(name)) {
+        main.addInitializer(t);
+      }
+    });
+    infos.forEach((name, v) -> {
+      if (!moved.contains(name)) {
+        main.addValueInfo(v);
+      }
+    });
+    main.addOutput(g.outputs().get(g.outputNames().indexOf(logitsOutput)));
+    return cut.withGraph(Graph.fromProto(main.build()));
+  }
+
+  /** A residual-stream tensor's type: [batch, sequence, hidden] of the stream's element type. */
+  private static ValueInfoProto streamInfo(EncoderLayout layout, String name) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder()
+        .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
+        .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("sequence"))
+        .addDim(layout.hiddenSize() > 0
+            ? TensorShapeProto.Dimension.newBuilder().setDimValue(layout.hiddenSize())
+            : TensorShapeProto.Dimension.newBuilder().setDimParam("hidden"));
+    return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
+        TypeProto.Tensor.newBuilder().setElemType(layout.streamElemType()).setShape(shape))).build();
   }
 
   @Override
@@ -78,106 +268,217 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
 
   @Override
   public void run(List<Optional<SkipSpan>> todo, Set<Integer> skipBatches, Sink sink, Progress progress) {
-    int layers = layout.layers();
     boolean wantBaseline = todo.contains(Optional.<SkipSpan>empty());
-    // Spans grouped by their last skipped layer: they continue through the same blocks.
-    Map<Integer, List<Integer>> startsByEnd = new LinkedHashMap<>();
+    // Spans grouped by their last skipped layer, starts ascending: they continue through the same
+    // blocks, and consecutive starts are consecutive states in the state buffer.
+    TreeMap<Integer, List<Integer>> startsByEnd = new TreeMap<>();
+    int deepestStart = 0;
     for (Optional<SkipSpan> s : todo) {
-      s.ifPresent(span -> startsByEnd.computeIfAbsent(span.end(), e -> new ArrayList<>()).add(span.start()));
+      if (s.isPresent()) {
+        startsByEnd.computeIfAbsent(s.get().end(), e -> new ArrayList<>()).add(s.get().start());
+        deepestStart = Math.max(deepestStart, s.get().start());
+      }
     }
+    startsByEnd.values().forEach(Collections::sort);
+    // The prefix runs only as deep as some variant reads it.
+    int prefixDepth = wantBaseline ? layout.layers() : deepestStart;
+    Buffers buffers = new Buffers();
     for (int b = 0; b < batches.batchCount(); b++) {
       if (skipBatches.contains(b)) {
         continue;
       }
       Batch batch = batches.batch(b);
-      int n = batch.batchSize();
-      int seq = batch.seqLen();
-      float[][] states = new float[layers + 1][];
-      states[0] = runPart(embeddings, batch, 1, null, seq);
-      for (int k = 0; k < layers; k++) {
-        states[k + 1] = runPart(blocks.get(k), batch, 1, states[k], seq);
-      }
-      if (wantBaseline) {
-        sink.done(Optional.empty(), batch.exampleIndices(), rows(runPart(head, batch, 1, states[layers], seq), n));
-      }
-      for (Map.Entry<Integer, List<Integer>> group : startsByEnd.entrySet()) {
-        int end = group.getKey();
-        List<Integer> starts = group.getValue();
-        float[] x = stack(states, starts);
-        for (int k = end + 1; k < layers; k++) {
-          x = runPart(blocks.get(k), batch, starts.size(), x, seq);
+      try (BatchRun run = new BatchRun(batch, buffers)) {
+        float[][] baseline = run.prefix(prefixDepth);
+        if (wantBaseline) {
+          sink.done(Optional.empty(), batch.exampleIndices(), baseline);
         }
-        float[][] logits = rows(runPart(head, batch, starts.size(), x, seq), n * starts.size());
-        for (int i = 0; i < starts.size(); i++) {
-          float[][] part = java.util.Arrays.copyOfRange(logits, i * n, (i + 1) * n);
-          sink.done(Optional.of(new SkipSpan(starts.get(i), end)), batch.exampleIndices(), part);
+        for (Map.Entry<Integer, List<Integer>> group : startsByEnd.entrySet()) {
+          run.suffixes(group.getKey(), group.getValue(), sink);
         }
+      } catch (OrtException e) {
+        throw new OnnxSkipException("ONNX Runtime failed in the shared engine on batch " + b + ": " + VariantSession.firstLine(e.getMessage()), e);
       }
       sink.flush();
-      progress.examples(n * todo.size());
+      progress.examples(batch.batchSize() * todo.size());
     }
   }
 
-  private static float[] stack(float[][] states, List<Integer> starts) {
-    int size = states[0].length;
-    float[] out = new float[size * starts.size()];
-    for (int i = 0; i < starts.size(); i++) {
-      System.arraycopy(states[starts.get(i)], 0, out, i * size, size);
-    }
-    return out;
-  }
+  /** Direct float buffers kept from batch to batch, grown when a batch needs more. */
+  private static final class Buffers {
+    FloatBuffer states = direct(0);
+    FloatBuffer gathered = direct(0);
 
-  private float[][] rows(float[] flat, int count) {
-    int width = flat.length / count;
-    float[][] out = new float[count][width];
-    for (int i = 0; i < count; i++) {
-      System.arraycopy(flat, i * width, out[i], 0, width);
-    }
-    return out;
-  }
-
-  /**
-   * Runs a part on {@code copies} stacked copies of the batch: the token inputs are tiled, the
-   * stream input is given already stacked.
-   */
-  private float[] runPart(Part part, Batch batch, int copies, float[] stream, int seq) {
-    Map<String, OnnxTensor> feeds = new HashMap<>();
-    long rowsCount = (long) batch.batchSize() * copies;
-    try {
-      feeds.putAll(TokenFeeds.create(signature.inputs(), part.inputs(), batch, copies));
-      if (part.streamInput().isPresent()) {
-        long hidden = stream.length / (rowsCount * seq);
-        feeds.put(part.streamInput().get(), OnnxTensor.createTensor(ENV, FloatBuffer.wrap(stream), new long[] {rowsCount, seq, hidden}));
+    static FloatBuffer atLeast(FloatBuffer current, long floats) {
+      if (current.capacity() >= floats) {
+        return current;
       }
-      try (OrtSession.Result result = part.session().run(feeds)) {
-        OnnxTensor out = (OnnxTensor) result.get(part.output()).orElseThrow();
-        FloatBuffer fb = out.getFloatBuffer();
-        float[] values = new float[fb.remaining()];
-        fb.get(values);
-        return values;
+      if (floats > Integer.MAX_VALUE / Float.BYTES) {
+        throw new OnnxSkipException("a batch's layer states need " + floats * Float.BYTES / (1 << 20)
+            + " MiB in one buffer, more than Java allows; use a smaller --batch-size or --max-length");
       }
-    } catch (OrtException e) {
-      throw new OnnxSkipException("ONNX Runtime failed in the split model (" + part.output() + "): " + VariantSession.firstLine(e.getMessage()), e);
-    } finally {
-      feeds.values().forEach(OnnxTensor::close);
+      return direct((int) floats);
+    }
+
+    /** ONNX Runtime reads and writes a direct buffer in native order in place; any other it copies. */
+    static FloatBuffer direct(int floats) {
+      return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+  }
+
+  /** The work on one batch: its token tensors by stack height, its states, its suffix runs. */
+  private final class BatchRun implements AutoCloseable {
+    private final Batch batch;
+    private final Buffers buffers;
+    private final int n;
+    private final int seq;
+    private final Map<Integer, Map<String, OnnxTensor>> tokensByCopies = new HashMap<>();
+    private long hidden;
+    private int maxCopies;
+
+    BatchRun(Batch batch, Buffers buffers) {
+      this.batch = batch;
+      this.buffers = buffers;
+      this.n = batch.batchSize();
+      this.seq = batch.seqLen();
+    }
+
+    /** Floats in one state h_k of this batch. */
+    private long stateSize() {
+      return (long) n * seq * hidden;
+    }
+
+    private long[] shape(int copies) {
+      return new long[] {(long) copies * n, seq, hidden};
+    }
+
+    /**
+     * Runs the embeddings and layers 0..depth-1, leaving h_0..h_L in the state buffer (those past
+     * {@code depth} equal h_depth), and returns the baseline logits when depth is L.
+     */
+    float[][] prefix(int depth) throws OrtException {
+      try (OrtSession.Result result = embeddings.run(feeds(embeddings, 1))) {
+        OnnxTensor h0 = (OnnxTensor) result.get(0);
+        long[] shape = h0.getInfo().getShape();
+        if (shape.length != 3 || shape[0] != n || shape[1] != seq) {
+          throw new OnnxSkipException("the residual stream " + layout.boundary(0) + " has shape " + Arrays.toString(shape)
+              + " for a batch of " + n + " x " + seq + " tokens; the shared engine needs [batch, sequence, hidden] (use --engine naive)");
+        }
+        hidden = shape[2];
+        maxCopies = (int) Math.max(1, Math.min(layout.layers(), stackTokens / ((long) n * seq)));
+        buffers.states = Buffers.atLeast(buffers.states, (layout.layers() + 1) * stateSize());
+        buffers.gathered = Buffers.atLeast(buffers.gathered, maxCopies * stateSize());
+        states(0, 1).put(h0.getFloatBuffer());
+      }
+      Map<String, OnnxTensor> outputs = new HashMap<>();
+      try (OnnxTensor h0 = OnnxTensor.createTensor(ENV, states(0, 1), shape(1))) {
+        for (int k = 1; k <= layout.layers(); k++) {
+          outputs.put(layout.boundary(k), OnnxTensor.createTensor(ENV, states(k, 1), shape(1)));
+        }
+        Map<String, OnnxTensor> feeds = switched(1, h0, depth - 1, -1);
+        try (OrtSession.Result result = encoder.run(feeds, Set.of(signature.logitsOutput()), outputs)) {
+          return logits(result, 1);
+        }
+      } finally {
+        outputs.values().forEach(OnnxTensor::close);
+      }
+    }
+
+    /** h_first..h_first+copies-1, stacked: a view of the state buffer. */
+    FloatBuffer states(int first, int copies) {
+      return slice(buffers.states, first * stateSize(), copies * stateSize());
+    }
+
+    /**
+     * Runs every span ending at {@code end}: blocks end+1..L-1 and the head on the stacked states
+     * of their starts, a stack of at most {@code maxCopies} at a time.
+     */
+    void suffixes(int end, List<Integer> starts, Sink sink) throws OrtException {
+      for (int from = 0; from < starts.size(); from += maxCopies) {
+        List<Integer> chunk = starts.subList(from, Math.min(starts.size(), from + maxCopies));
+        int copies = chunk.size();
+        FloatBuffer stack;
+        if (chunk.get(copies - 1) - chunk.get(0) == copies - 1) {
+          stack = states(chunk.get(0), copies);
+        } else {
+          // Starts with gaps (a list of spans, not all of them): gather their states.
+          stack = slice(buffers.gathered, 0, copies * stateSize());
+          for (int i = 0; i < copies; i++) {
+            slice(stack, i * stateSize(), stateSize()).put(states(chunk.get(i), 1));
+          }
+        }
+        float[][] logits;
+        try (OnnxTensor input = OnnxTensor.createTensor(ENV, stack, shape(copies));
+            OrtSession.Result result = encoder.run(switched(copies, input, layout.layers() - 1, end), Set.of(signature.logitsOutput()))) {
+          logits = logits(result, copies);
+        }
+        for (int i = 0; i < copies; i++) {
+          sink.done(Optional.of(new SkipSpan(chunk.get(i), end)), batch.exampleIndices(), Arrays.copyOfRange(logits, i * n, (i + 1) * n));
+        }
+      }
+    }
+
+    /**
+     * The encoder's inputs for {@code copies} stacked states: tiled token tensors, the stack as
+     * the layer-0 input, layers after {@code skipThrough} and up to {@code runThrough} switched on.
+     */
+    private Map<String, OnnxTensor> switched(int copies, OnnxTensor stack, int runThrough, int skipThrough) throws OrtException {
+      Map<String, OnnxTensor> feeds = feeds(encoder, copies);
+      feeds.put(layout.boundary(0), stack);
+      for (int k = 0; k < layout.layers(); k++) {
+        feeds.put(switchInput(k), k > skipThrough && k <= runThrough ? runLayer : skipLayer);
+      }
+      return feeds;
+    }
+
+    private float[][] logits(OrtSession.Result result, int copies) throws OrtException {
+      Object value = result.get(signature.logitsOutput()).orElseThrow().getValue();
+      if (!(value instanceof float[][] logits) || logits.length != copies * n) {
+        throw new OnnxSkipException("the classifier output '" + signature.logitsOutput() + "' is not float logits of shape [batch, labels]");
+      }
+      return logits;
+    }
+
+    /** The token tensors a session reads, tiled {@code copies} times; made once per batch and height. */
+    private Map<String, OnnxTensor> feeds(OrtSession session, int copies) throws OrtException {
+      Map<String, OnnxTensor> tokens = tokensByCopies.get(copies);
+      if (tokens == null) {
+        tokens = TokenFeeds.create(signature.inputs(), tokenInputs, batch, copies);
+        tokensByCopies.put(copies, tokens);
+      }
+      Map<String, OnnxTensor> feeds = new HashMap<>();
+      for (String name : session.getInputNames()) {
+        OnnxTensor t = tokens.get(name);
+        if (t != null) {
+          feeds.put(name, t);
+        }
+      }
+      return feeds;
+    }
+
+    @Override
+    public void close() {
+      tokensByCopies.values().forEach(m -> m.values().forEach(OnnxTensor::close));
+    }
+  }
+
+  /** {@code length} floats of {@code buffer} from {@code offset}, as an independent view. */
+  private static FloatBuffer slice(FloatBuffer buffer, long offset, long length) {
+    return buffer.duplicate().position((int) offset).limit((int) (offset + length)).slice();
+  }
+
+  private static void closeAll(List<AutoCloseable> resources) {
+    for (AutoCloseable r : resources) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        // Closing frees native memory; a failure here cannot lose results, which are journaled.
+      }
     }
   }
 
   @Override
   public void close() {
-    List<Part> all = new ArrayList<>(blocks);
-    if (embeddings != null) {
-      all.add(embeddings);
-    }
-    if (head != null) {
-      all.add(head);
-    }
-    for (Part p : all) {
-      try {
-        p.session().close();
-      } catch (OrtException e) {
-        // Closing frees native memory; a failure here cannot lose results, which are journaled.
-      }
-    }
+    closeAll(List.of(embeddings, encoder, runLayer, skipLayer));
   }
 }

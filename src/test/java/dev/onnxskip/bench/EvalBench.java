@@ -1,0 +1,478 @@
+package dev.onnxskip.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.onnxskip.eval.Batch;
+import dev.onnxskip.eval.BatchPlan;
+import dev.onnxskip.eval.ClassifierSignature;
+import dev.onnxskip.eval.DataColumns;
+import dev.onnxskip.eval.Device;
+import dev.onnxskip.eval.EncodedDataset;
+import dev.onnxskip.eval.EvalEngine;
+import dev.onnxskip.eval.LabelledData;
+import dev.onnxskip.eval.NaiveEngine;
+import dev.onnxskip.eval.Runtime;
+import dev.onnxskip.eval.SharedPrefixEngine;
+import dev.onnxskip.eval.TextEncoder;
+import dev.onnxskip.eval.TokenFeeds;
+import dev.onnxskip.eval.VariantSession;
+import dev.onnxskip.graph.ExternalData;
+import dev.onnxskip.graph.ModelIO;
+import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.layout.EncoderLayout;
+import dev.onnxskip.layout.LayoutDetector;
+import dev.onnxskip.probe.HeadWriter;
+import dev.onnxskip.probe.Pooling;
+import dev.onnxskip.rewrite.SkipSpan;
+import dev.onnxskip.testing.SyntheticBert;
+import java.io.File;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * {@code make bench}: the eval engines side by side on one machine in one run. For the real MiniLM
+ * (six layers, with a mean-pool head of fixed random weights) and a synthetic twelve-layer model of
+ * the same width, it times one baseline pass over the examples, all spans with the naive engine and
+ * all spans with the shared engine, and sets the ratios beside the block-evaluation counts; then
+ * the Java pipeline against a bare {@code OrtSession.run} loop, and batch size 1 against the default
+ * with and without length-sorted dynamic padding.
+ *
+ * <p>What is timed: the baseline pass runs an open, warmed-up session over every batch (building
+ * the batches and tensors and reading the logits included; tokenizing and opening the session
+ * not); an all-spans run is the whole engine (its sessions, rewrites and graph building included),
+ * as {@code eval} runs it after tokenizing. So the shared engine is held to a baseline that pays
+ * for no setup at all.
+ *
+ * <p>Each engine run and each set of baseline runs is a child JVM of its own, so that each reports
+ * its own peak RSS (VmHWM is a process-wide high-water mark) and no session or arena of one helps
+ * another. A child warms up (ORT's native library, the JIT, the tokenizer) on a few examples before
+ * it starts a clock. Configurations are measured in rounds, baseline then shared engine, so that a
+ * ratio compares runs made minutes apart at most; the naive engine, which takes longest, runs in
+ * the first {@code bench.naiveRounds} rounds only. Tables give the median and the range.
+ *
+ * <p>System properties: {@code bench.rounds} (2), {@code bench.naiveRounds} (1),
+ * {@code bench.examples} (256, the L=6 table), {@code bench.examples12} (64, the L=12 table).
+ */
+public final class EvalBench {
+  private static final Path TOKENIZER = Path.of("models/minilm-l6/tokenizer.json");
+  private static final Path DATA = Path.of("data/imdb/dev.jsonl");
+  private static final Path MINILM = Path.of("models/minilm-l6/model.onnx");
+  private static final int THREADS = 2;
+  private static final int BATCH = 32;
+  private static final int MAX_LENGTH = 128;
+  private static final String RESULT = "EVALBENCH ";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private EvalBench() {}
+
+  /** What one child JVM measures. */
+  enum Mode {
+    /** Baseline passes through one session: the default plan and the batch-size and padding variants, then a bare loop. */
+    BASELINES,
+    /** The baseline and every span, naive engine. */
+    NAIVE,
+    /** The baseline and every span, shared engine. */
+    SHARED
+  }
+
+  /** One timed piece of work: wall and CPU seconds, and the process's peak RSS when it ended. */
+  record Measured(double seconds, double cpuSeconds, long peakRssKiB) {}
+
+  /**
+   * A child's report.
+   *
+   * @param measured by the names of {@link #PLANS} and "bare" (BASELINES), or "engine"
+   * @param padding the share of padded token positions, by plan name
+   */
+  record Report(Map<String, Measured> measured, double tokenizeSeconds, double sessionSeconds, Map<String, Double> padding) {}
+
+  /** A way of batching: batch size, and sorted by length and padded per batch, or in data order and padded to max length. */
+  record Plan(int batchSize, boolean dynamic) {
+    String key() {
+      return "b" + batchSize + (dynamic ? "-sorted" : "-fixed");
+    }
+
+    String describe() {
+      return "batch " + batchSize + (dynamic ? ", sorted by length, padded per batch" : ", data order, padded to max length");
+    }
+
+    BatchPlan of(EncodedDataset data) {
+      return dynamic
+          ? BatchPlan.of(data, batchSize, BatchPlan.Order.LONGEST_FIRST, BatchPlan.Padding.LONGEST_IN_BATCH)
+          : BatchPlan.of(data, batchSize, BatchPlan.Order.DATASET, BatchPlan.Padding.MAX_LENGTH);
+    }
+  }
+
+  /** The plan eval uses, first (so its peak RSS is its own), then the others of column (7). */
+  static final List<Plan> PLANS = List.of(new Plan(BATCH, true), new Plan(BATCH, false), new Plan(1, true), new Plan(1, false));
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("--child")) {
+      child(Path.of(args[1]), Mode.valueOf(args[2]), Integer.parseInt(args[3]), args[4].equals("-") ? Optional.empty() : Optional.of(Path.of(args[4])));
+      return;
+    }
+    int rounds = Integer.getInteger("bench.rounds", 2);
+    int naiveRounds = Math.min(rounds, Integer.getInteger("bench.naiveRounds", 1));
+    long started = System.nanoTime();
+    Path tmp = Files.createTempDirectory("onnx-skip-evalbench");
+    try {
+      Path minilm = tmp.resolve("minilm-l6-head.onnx");
+      ModelIO.save(withRandomHead(ModelIO.load(MINILM)).proto(), minilm);
+      Path synthetic = tmp.resolve("synthetic-l12.onnx");
+      ModelIO.save(SyntheticBert.build(SyntheticBert.Spec.tiny(12).withHidden(384).withHeads(12).withIntermediate(1536)
+          .withVocab(30522).withMaxPositions(512).withHead(SyntheticBert.Head.MEAN_POOL_CLASSIFIER, 2)), synthetic);
+      System.out.printf("%neval --spans all, side by side: %d cores (%s), %d intra-op threads, ONNX Runtime %s%n",
+          java.lang.Runtime.getRuntime().availableProcessors(), cpuName(), THREADS, Runtime.ortVersion());
+      table("models/minilm-l6 + random mean-pool head", minilm, 6, Integer.getInteger("bench.examples", 256), rounds, naiveRounds, tmp);
+      table("synthetic BERT, hidden 384, random weights", synthetic, 12, Integer.getInteger("bench.examples12", 64), rounds, naiveRounds, tmp);
+      System.out.printf("%nbench wall time %.0f s%n", (System.nanoTime() - started) / 1e9);
+    } finally {
+      RewriteBench.deleteTree(tmp);
+    }
+  }
+
+  /** The MiniLM encoder with a mean-pool linear head of fixed random weights: a classifier of the real model's shape. */
+  static OnnxModel withRandomHead(OnnxModel encoder) {
+    int hidden = 384;
+    Random random = new Random(42);
+    float[] weights = new float[hidden * 2];
+    for (int i = 0; i < weights.length; i++) {
+      weights[i] = (float) (random.nextGaussian() * 0.1);
+    }
+    return HeadWriter.append(encoder, "last_hidden_state", "attention_mask", Pooling.MEAN, weights, new float[] {0.05f, -0.05f}, List.of("neg", "pos"));
+  }
+
+  private static void table(String title, Path model, int layers, int examples, int rounds, int naiveRounds, Path tmp) throws Exception {
+    List<Report> baselines = new ArrayList<>();
+    List<Report> naive = new ArrayList<>();
+    List<Report> shared = new ArrayList<>();
+    Path naiveLogits = tmp.resolve("naive-" + layers + ".json");
+    Path sharedLogits = tmp.resolve("shared-" + layers + ".json");
+    for (int r = 0; r < rounds; r++) {
+      baselines.add(spawn(model, Mode.BASELINES, examples, null));
+      if (r < naiveRounds) {
+        naive.add(spawn(model, Mode.NAIVE, examples, naiveLogits));
+      }
+      shared.add(spawn(model, Mode.SHARED, examples, sharedLogits));
+    }
+    int variants = 1 + layers * (layers + 1) / 2;
+    double theoryNaive = naiveBlockEvaluations(layers) / (double) layers;
+    double theoryShared = sharedBlockEvaluations(layers) / (double) layers;
+    String plan = PLANS.get(0).key();
+    List<Measured> base = measured(baselines, plan);
+    List<Measured> naiveRuns = measured(naive, "engine");
+    List<Measured> sharedRuns = measured(shared, "engine");
+
+    System.out.printf("%n== %s: L=%d, %d IMDB dev examples, max length %d, batch %d, %d variants; median [min-max] of %d round(s), naive %d ==%n",
+        title, layers, examples, MAX_LENGTH, BATCH, variants, rounds, naiveRounds);
+    System.out.printf("%-31s %22s %7s %11s %19s %7s %9s%n", "", "wall s", "cpu s", "examples/s", "x (1)", "theory", "peak RSS");
+    row("(1) baseline pass", base, base, examples, 1, 1.0);
+    row("(2) all spans, naive engine", naiveRuns, base, examples, variants, theoryNaive);
+    row("(3) all spans, shared engine", sharedRuns, base, examples, variants, theoryShared);
+    System.out.printf("    examples/s counts (example, variant) pairs; x (1) divides by the baseline pass of the same round;%n"
+        + "    theory counts block evaluations (embeddings and head excluded); the engines' times include their setup%n");
+    Stat speedup = Stat.of(naiveRuns, Measured::seconds).scaled(1 / Stat.of(sharedRuns, Measured::seconds).median());
+    double target = layers >= 12 ? 1.8 : 1.6;
+    System.out.printf("    naive / shared: %.2f (theory %.2f; target >= %.1f: %s)%n", speedup.median(), theoryNaive / theoryShared, target,
+        speedup.median() >= target ? "met" : "NOT met");
+    Stat bound = ratio(sharedRuns, base).scaled(1 / theoryShared);
+    System.out.printf("    shared / (theory x baseline pass): %s (target <= 1.15: %s)%n", bound, bound.median() <= 1.15 ? "met" : "NOT met");
+    System.out.printf("    naive vs shared: %s%n", compareLogits(naiveLogits, sharedLogits));
+
+    Stat tokenize = Stat.of(baselines, Report::tokenizeSeconds);
+    List<Double> pipeline = new ArrayList<>();
+    for (Report r : baselines) {
+      pipeline.add(r.tokenizeSeconds() + r.measured().get(plan).seconds());
+    }
+    Stat pipelineT = Stat.of(pipeline, Double::doubleValue);
+    Stat bareT = Stat.of(measured(baselines, "bare"), Measured::seconds);
+    System.out.printf("(6) baseline throughput, session open and warm (opening it took %.2f s):%n", Stat.of(baselines, Report::sessionSeconds).median());
+    System.out.printf("    %-68s %22s %8.2f ex/s%n", String.format(Locale.ROOT, "Java pipeline: tokenize (%.2f s), batches, tensors, logits", tokenize.median()),
+        pipelineT, examples / pipelineT.median());
+    System.out.printf("    %-68s %22s %8.2f ex/s%n", "bare OrtSession.run loop over the same batches, tensors built beforehand", bareT, examples / bareT.median());
+    List<Double> overhead = new ArrayList<>();
+    for (int i = 0; i < baselines.size(); i++) {
+      overhead.add(pipeline.get(i) / baselines.get(i).measured().get("bare").seconds());
+    }
+    System.out.printf("    pipeline / bare: %s%n", Stat.of(overhead, Double::doubleValue));
+    System.out.printf("(7) baseline pass by batch size and padding:%n");
+    System.out.printf("    %-48s %22s %11s %8s %9s%n", "", "wall s", "examples/s", "padding", "peak RSS");
+    for (Plan p : List.of(PLANS.get(2), PLANS.get(3), PLANS.get(0), PLANS.get(1))) {
+      List<Measured> runs = measured(baselines, p.key());
+      Stat t = Stat.of(runs, Measured::seconds);
+      System.out.printf("    %-48s %22s %11.2f %7.1f%% %s%n", p.describe(), t, examples / t.median(),
+          100 * baselines.get(0).padding().get(p.key()), p == PLANS.get(0) ? String.format(Locale.ROOT, "%5d MiB", peakMiB(runs)) : "");
+    }
+  }
+
+  private static List<Measured> measured(List<Report> reports, String key) {
+    return reports.stream().map(r -> r.measured().get(key)).toList();
+  }
+
+  private static void row(String name, List<Measured> runs, List<Measured> baseline, int examples, int variants, double theory) {
+    Stat wall = Stat.of(runs, Measured::seconds);
+    System.out.printf("%-31s %22s %7.1f %11.2f %19s %7.2f %5d MiB%n", name, wall, Stat.of(runs, Measured::cpuSeconds).median(),
+        examples * (double) variants / wall.median(), ratio(runs, baseline), theory, peakMiB(runs));
+  }
+
+  private static long peakMiB(List<Measured> runs) {
+    return runs.stream().mapToLong(Measured::peakRssKiB).max().orElse(0) >> 10;
+  }
+
+  /** a / b in wall time, round by round: both ran minutes apart at most, under much the same load. */
+  private static Stat ratio(List<Measured> a, List<Measured> b) {
+    List<Double> ratios = new ArrayList<>();
+    for (int i = 0; i < a.size(); i++) {
+      ratios.add(a.get(i).seconds() / b.get(i).seconds());
+    }
+    return Stat.of(ratios, Double::doubleValue);
+  }
+
+  /** Block evaluations per example of the naive engine: the baseline's L plus L - length per span. */
+  static long naiveBlockEvaluations(int layers) {
+    long total = layers;
+    for (SkipSpan s : SkipSpan.all(layers)) {
+      total += layers - (s.end() - s.start() + 1);
+    }
+    return total;
+  }
+
+  /** Block evaluations per example with each prefix state computed once: L + Σ_E (E+1)(L-1-E). */
+  static long sharedBlockEvaluations(int layers) {
+    long total = layers;
+    for (int e = 0; e < layers; e++) {
+      total += (long) (e + 1) * (layers - 1 - e);
+    }
+    return total;
+  }
+
+  /** Median and range of a measurement over rounds. */
+  record Stat(double median, double min, double max) {
+    static <T> Stat of(List<T> values, ToDoubleFunction<T> f) {
+      double[] v = values.stream().mapToDouble(f).sorted().toArray();
+      double median = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+      return new Stat(median, v[0], v[v.length - 1]);
+    }
+
+    Stat scaled(double factor) {
+      return new Stat(median * factor, min * factor, max * factor);
+    }
+
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "%.2f [%.2f-%.2f]", median, min, max);
+    }
+  }
+
+  private static String compareLogits(Path naive, Path shared) throws IOException {
+    JsonNode a = JSON.readTree(naive.toFile());
+    JsonNode b = JSON.readTree(shared.toFile());
+    double worst = 0;
+    int samePredictions = 0;
+    int variants = 0;
+    for (var it = a.fieldNames(); it.hasNext();) {
+      String key = it.next();
+      JsonNode x = a.get(key);
+      JsonNode y = b.get(key);
+      boolean same = y != null && y.size() == x.size();
+      for (int i = 0; same && i < x.size(); i++) {
+        for (int j = 0; j < x.get(i).size(); j++) {
+          worst = Math.max(worst, Math.abs(x.get(i).get(j).asDouble() - y.get(i).get(j).asDouble()));
+        }
+        same &= argmax(x.get(i)) == argmax(y.get(i));
+      }
+      variants++;
+      samePredictions += same ? 1 : 0;
+    }
+    return String.format(Locale.ROOT, "max |logit difference| %.2e (must be <= 1e-5), same predictions in %d of %d variants",
+        worst, samePredictions, variants);
+  }
+
+  private static int argmax(JsonNode row) {
+    int best = 0;
+    for (int j = 1; j < row.size(); j++) {
+      if (row.get(j).asDouble() > row.get(best).asDouble()) {
+        best = j;
+      }
+    }
+    return best;
+  }
+
+  private static Report spawn(Path model, Mode mode, int examples, Path logitsOut) throws IOException, InterruptedException, URISyntaxException {
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx3g", "-Dai.djl.offline=true", "-cp", classpath(), EvalBench.class.getName(), "--child",
+        model.toString(), mode.name(), Integer.toString(examples), logitsOut == null ? "-" : logitsOut.toString());
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("OPT_OUT_TRACKING", "true");
+    System.err.printf("  measuring %s on %s ...%n", mode.name().toLowerCase(Locale.ROOT), model.getFileName());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("bench child " + mode + " on " + model + " failed:\n" + out);
+    }
+    String line = out.lines().filter(l -> l.startsWith(RESULT)).findFirst()
+        .orElseThrow(() -> new IllegalStateException("bench child " + mode + " printed no result:\n" + out));
+    return JSON.readValue(line.substring(RESULT.length()), Report.class);
+  }
+
+  /** The classpath this JVM runs on, also when Maven's exec:java loads it through its own class loader. */
+  private static String classpath() throws URISyntaxException {
+    if (EvalBench.class.getClassLoader() instanceof URLClassLoader loader && loader.getURLs().length > 1) {
+      List<String> parts = new ArrayList<>();
+      for (URL u : loader.getURLs()) {
+        parts.add(Path.of(u.toURI()).toString());
+      }
+      return String.join(File.pathSeparator, parts);
+    }
+    return System.getProperty("java.class.path");
+  }
+
+  private static String cpuName() {
+    try {
+      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+          .map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst().orElse("unknown CPU");
+    } catch (IOException e) {
+      return "unknown CPU";
+    }
+  }
+
+  // ---- the child side ----
+
+  private static void child(Path modelFile, Mode mode, int examples, Optional<Path> logitsOut) throws Exception {
+    LabelledData all = LabelledData.read(DATA, DataColumns.DEFAULT);
+    LabelledData data = new LabelledData(all.file(), all.format(), all.examples().subList(0, examples));
+    LabelledData warmData = new LabelledData(all.file(), all.format(), all.examples().subList(0, 4));
+    OnnxModel model = ModelIO.load(modelFile);
+    EncoderLayout layout = LayoutDetector.detect(model);
+    ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
+    Runtime runtime = Runtime.open(Device.CPU, THREADS);
+    List<Optional<SkipSpan>> baselineOnly = List.of(Optional.empty());
+
+    EncodedDataset encoded;
+    double tokenizeSeconds;
+    try (TextEncoder encoder = TextEncoder.open(TOKENIZER, MAX_LENGTH)) {
+      // Warm-up: the tokenizer, ORT's native library and environment, the JIT on the run path.
+      EncodedDataset warm = encoder.encode(warmData);
+      new NaiveEngine(model, layout, signature, runtime, BatchPlan.of(warm, 4), "bench").run(baselineOnly, Set.of(), (s, r, l) -> {}, n -> {});
+      long t0 = System.nanoTime();
+      encoded = encoder.encode(data);
+      tokenizeSeconds = (System.nanoTime() - t0) / 1e9;
+    }
+    Map<String, Measured> measured = new LinkedHashMap<>();
+    Map<String, Double> padding = new LinkedHashMap<>();
+    for (Plan p : PLANS) {
+      padding.put(p.key(), 1 - encoded.tokenCount() / (double) p.of(encoded).paddedTokenCount());
+    }
+    double sessionSeconds = 0;
+    switch (mode) {
+      case BASELINES -> {
+        long t0 = System.nanoTime();
+        try (VariantSession session = VariantSession.open(model, signature, runtime, "the baseline")) {
+          sessionSeconds = (System.nanoTime() - t0) / 1e9;
+          session.logits(PLANS.get(0).of(encoded).batch(0));
+          for (Plan p : PLANS) {
+            measured.put(p.key(), time(() -> {
+              for (Batch b : p.of(encoded)) {
+                session.logits(b);
+              }
+            }));
+          }
+        }
+        measured.put("bare", bareLoop(model, signature, runtime, PLANS.get(0).of(encoded)));
+      }
+      case NAIVE, SHARED -> {
+        List<Optional<SkipSpan>> everything = new ArrayList<>(baselineOnly);
+        SkipSpan.all(layout.layers()).forEach(s -> everything.add(Optional.of(s)));
+        Map<String, float[][]> logits = new LinkedHashMap<>();
+        EvalEngine.Sink sink = (span, rows, values) -> {
+          float[][] target = logits.computeIfAbsent(span.map(SkipSpan::toString).orElse("baseline"), s -> new float[examples][]);
+          for (int i = 0; i < rows.length; i++) {
+            target[rows[i]] = values[i];
+          }
+        };
+        BatchPlan plan = PLANS.get(0).of(encoded);
+        measured.put("engine", time(() -> {
+          if (mode == Mode.NAIVE) {
+            new NaiveEngine(model, layout, signature, runtime, plan, "bench").run(everything, Set.of(), sink, n -> {});
+          } else {
+            try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, runtime, plan)) {
+              engine.run(everything, Set.of(), sink, n -> {});
+            }
+          }
+        }));
+        if (logitsOut.isPresent()) {
+          JSON.writeValue(logitsOut.get().toFile(), logits);
+        }
+      }
+    }
+    System.out.println(RESULT + JSON.writeValueAsString(new Report(measured, tokenizeSeconds, sessionSeconds, padding)));
+  }
+
+  /** Work to time. */
+  @FunctionalInterface
+  private interface Work {
+    void run() throws Exception;
+  }
+
+  private static Measured time(Work work) throws Exception {
+    double cpu0 = processCpuSeconds();
+    long t0 = System.nanoTime();
+    work.run();
+    return new Measured((System.nanoTime() - t0) / 1e9, processCpuSeconds() - cpu0, peakRssKiB());
+  }
+
+  /**
+   * A session of its own run over every batch, its input tensors built before the clock starts
+   * and its output left in native memory: the floor of what any Java pipeline can reach.
+   */
+  private static Measured bareLoop(OnnxModel model, ClassifierSignature signature, Runtime runtime, BatchPlan plan) throws Exception {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    List<Map<String, OnnxTensor>> feeds = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    signature.inputs().forEach(i -> names.add(i.name()));
+    for (Batch b : plan) {
+      feeds.add(TokenFeeds.create(signature.inputs(), names, b, 1));
+    }
+    try (OrtSession.SessionOptions opts = runtime.sessionOptions();
+        OrtSession session = env.createSession(ExternalData.inline(model).proto().toByteArray(), opts)) {
+      session.run(feeds.get(0)).close();
+      return time(() -> {
+        for (Map<String, OnnxTensor> f : feeds) {
+          session.run(f).close();
+        }
+      });
+    } finally {
+      feeds.forEach(f -> f.values().forEach(OnnxTensor::close));
+    }
+  }
+
+  /** CPU time of this process, all threads, native ones included. */
+  static double processCpuSeconds() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+  }
+
+  /** The peak resident set of this process so far, from /proc/self/status (Linux). */
+  static long peakRssKiB() throws IOException {
+    return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmHWM:"))
+        .map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1L);
+  }
+}
