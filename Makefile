@@ -58,9 +58,11 @@ test-tools:
 	node --test tools/make-splits.test.mjs
 
 # Measurements, printed side by side; never part of make test.
-bench: models
+bench: models data/imdb/dev.jsonl
 	$(MVN) -DskipTests test-compile
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.RewriteBench \
+	  -Dexec.cleanupDaemonThreads=false
+	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.EvalBench \
 	  -Dexec.cleanupDaemonThreads=false
 
 clean:
