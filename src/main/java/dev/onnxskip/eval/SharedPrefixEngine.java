@@ -128,7 +128,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   }
 
   /** The boolean graph input that switches layer {@code k} on (run it) or off (pass its input through). */
-  static String switchInput(int k) {
+  private static String switchInput(int k) {
     return "onnx_skip/run_layer_" + k;
   }
 
@@ -141,7 +141,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
    * @throws OnnxSkipException if some node reads a tensor another block computes other than through
    *     the residual stream, which no per-block switch could keep right
    */
-  static OnnxModel switchedLayers(OnnxModel inlined, EncoderLayout layout, String logitsOutput) {
+  private static OnnxModel switchedLayers(OnnxModel inlined, EncoderLayout layout, String logitsOutput) {
     int layers = layout.layers();
     OnnxModel cut = SubModels.extract(inlined, layout, List.of(layout.boundary(0)), List.of(logitsOutput));
     Graph g = cut.graph();
@@ -167,9 +167,9 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
       for (String in : node.allInputs()) {
         int from = depth.getOrDefault(in, -1);
         if (from >= 0 && from != d) {
-          throw new OnnxSkipException(cut.describe() + ": node '" + node.label() + "' of layer " + d + " reads '" + in
-              + "', computed in layer " + from + " and not on the residual stream; the shared engine cannot switch such "
-              + "layers one by one (use --engine naive)");
+          throw new OnnxSkipException(cut.describe() + ": node '" + node.label() + "' of " + (d == layers ? "the head" : "layer " + d)
+              + " reads '" + in + "' of layer " + from + "; the shared engine can only switch layers that pass nothing on but "
+              + "their output on the residual stream (use --engine naive)");
         }
         if (g.initializers().containsKey(in)) {
           weightUsers.computeIfAbsent(in, w -> new HashSet<>()).add(d < layers ? d : -1);
