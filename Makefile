@@ -46,8 +46,9 @@ demo-spam: build models data/spam/dev.jsonl
 	bin/onnx-skip eval --model out/demo-spam/classifier.onnx --tokenizer $(MINILM)/tokenizer.json \
 	  --data data/spam/dev.jsonl --spans all --out out/demo-spam --force
 
+# Not quiet: the Surefire summary ("Tests run: N, Failures: 0 ...") is the test report.
 test: models test-tools tools/node_modules
-	$(MVN) test
+	mvn -B test
 
 # onnxruntime-node for the cross-runtime check; its postinstall would fetch CUDA files, so skip it.
 tools/node_modules: tools/package.json tools/package-lock.json
