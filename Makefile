@@ -14,7 +14,8 @@ $(JAR): pom.xml $(shell find src/main -type f 2>/dev/null)
 
 models: $(MODEL_FILES)
 
-$(MODEL_FILES): pom.xml
+# One unpack writes all three files (a grouped target, GNU make 4.3).
+$(MODEL_FILES) &: pom.xml
 	$(MVN) dependency:unpack@models
 	touch $(MODEL_FILES)
 
