@@ -74,8 +74,8 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   private final ClassifierSignature signature;
   private final BatchSource batches;
   private final int stackTokens;
-  private final OrtSession embeddings;
-  private final OrtSession encoder;
+  private final ModelSession embeddings;
+  private final ModelSession encoder;
   private final Set<String> tokenInputs = new HashSet<>();
   private final OnnxTensor runLayer;
   private final OnnxTensor skipLayer;
@@ -97,9 +97,9 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     OnnxModel inlined = ExternalData.inline(model);
     OnnxModel switched = switchedLayers(inlined, layout, signature.logitsOutput());
     List<AutoCloseable> opened = new ArrayList<>();
-    try (OrtSession.SessionOptions opts = runtime.sessionOptions()) {
-      embeddings = open(SubModels.prefix(inlined, layout, 0), opts, "the embeddings", opened);
-      encoder = open(switched, opts, "the layers and head", opened);
+    try {
+      embeddings = open(SubModels.prefix(inlined, layout, 0), runtime, "the embeddings", opened);
+      encoder = open(switched, runtime, "the layers and head", opened);
       runLayer = OnnxTensor.createTensor(ENV, true);
       opened.add(runLayer);
       skipLayer = OnnxTensor.createTensor(ENV, false);
@@ -111,15 +111,15 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
           : (RuntimeException) e;
     }
     for (ClassifierSignature.TokenInput in : signature.inputs()) {
-      if (embeddings.getInputNames().contains(in.name()) || encoder.getInputNames().contains(in.name())) {
+      if (embeddings.session().getInputNames().contains(in.name()) || encoder.session().getInputNames().contains(in.name())) {
         tokenInputs.add(in.name());
       }
     }
   }
 
-  private static OrtSession open(OnnxModel sub, OrtSession.SessionOptions opts, String label, List<AutoCloseable> opened) {
+  private static ModelSession open(OnnxModel sub, Runtime runtime, String label, List<AutoCloseable> opened) {
     try {
-      OrtSession s = ENV.createSession(sub.proto().toByteArray(), opts);
+      ModelSession s = ModelSession.open(sub, runtime);
       opened.add(s);
       return s;
     } catch (OrtException e) {
@@ -357,7 +357,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
      * {@code depth} equal h_depth), and returns the baseline logits when depth is L.
      */
     float[][] prefix(int depth) throws OrtException {
-      try (OrtSession.Result result = embeddings.run(feeds(embeddings, 1))) {
+      try (OrtSession.Result result = embeddings.session().run(feeds(embeddings, 1))) {
         OnnxTensor h0 = (OnnxTensor) result.get(0);
         long[] shape = h0.getInfo().getShape();
         if (shape.length != 3 || shape[0] != n || shape[1] != seq) {
@@ -376,7 +376,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
           outputs.put(layout.boundary(k), OnnxTensor.createTensor(ENV, states(k, 1), shape(1)));
         }
         Map<String, OnnxTensor> feeds = switched(1, h0, depth - 1, -1);
-        try (OrtSession.Result result = encoder.run(feeds, Set.of(signature.logitsOutput()), outputs)) {
+        try (OrtSession.Result result = encoder.session().run(feeds, Set.of(signature.logitsOutput()), outputs)) {
           return logits(result, 1);
         }
       } finally {
@@ -409,7 +409,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
         }
         float[][] logits;
         try (OnnxTensor input = OnnxTensor.createTensor(ENV, stack, shape(copies));
-            OrtSession.Result result = encoder.run(switched(copies, input, layout.layers() - 1, end), Set.of(signature.logitsOutput()))) {
+            OrtSession.Result result = encoder.session().run(switched(copies, input, layout.layers() - 1, end), Set.of(signature.logitsOutput()))) {
           logits = logits(result, copies);
         }
         for (int i = 0; i < copies; i++) {
@@ -440,14 +440,14 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     }
 
     /** The token tensors a session reads, tiled {@code copies} times; made once per batch and height. */
-    private Map<String, OnnxTensor> feeds(OrtSession session, int copies) throws OrtException {
+    private Map<String, OnnxTensor> feeds(ModelSession session, int copies) throws OrtException {
       Map<String, OnnxTensor> tokens = tokensByCopies.get(copies);
       if (tokens == null) {
         tokens = TokenFeeds.create(signature.inputs(), tokenInputs, batch, copies);
         tokensByCopies.put(copies, tokens);
       }
       Map<String, OnnxTensor> feeds = new HashMap<>();
-      for (String name : session.getInputNames()) {
+      for (String name : session.session().getInputNames()) {
         OnnxTensor t = tokens.get(name);
         if (t != null) {
           feeds.put(name, t);

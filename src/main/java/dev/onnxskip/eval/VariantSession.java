@@ -2,11 +2,9 @@ package dev.onnxskip.eval;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
-import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.OnnxModel;
 import java.util.Map;
 
@@ -16,22 +14,20 @@ import java.util.Map;
  * session holds a copy of the weights.
  */
 public final class VariantSession implements AutoCloseable {
-  private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
 
-  private final OrtSession session;
+  private final ModelSession session;
   private final ClassifierSignature signature;
   private final String label;
 
-  private VariantSession(OrtSession session, ClassifierSignature signature, String label) {
+  private VariantSession(ModelSession session, ClassifierSignature signature, String label) {
     this.session = session;
     this.signature = signature;
     this.label = label;
   }
 
   public static VariantSession open(OnnxModel model, ClassifierSignature signature, Runtime runtime, String label) {
-    byte[] bytes = ExternalData.inline(model).proto().toByteArray();
-    try (OrtSession.SessionOptions opts = runtime.sessionOptions()) {
-      return new VariantSession(ENV.createSession(bytes, opts), signature, label);
+    try {
+      return new VariantSession(ModelSession.open(model, runtime), signature, label);
     } catch (OrtException e) {
       throw new OnnxSkipException("ONNX Runtime cannot load " + label + ": " + firstLine(e.getMessage()), e);
     }
@@ -41,8 +37,8 @@ public final class VariantSession implements AutoCloseable {
   public float[][] logits(Batch batch) {
     Map<String, OnnxTensor> feeds = Map.of();
     try {
-      feeds = TokenFeeds.create(signature.inputs(), session.getInputNames(), batch, 1);
-      try (OrtSession.Result result = session.run(feeds, java.util.Set.of(signature.logitsOutput()))) {
+      feeds = TokenFeeds.create(signature.inputs(), session.session().getInputNames(), batch, 1);
+      try (OrtSession.Result result = session.session().run(feeds, java.util.Set.of(signature.logitsOutput()))) {
         OnnxValue v = result.get(0);
         float[][] logits = (float[][]) v.getValue();
         if (logits.length != batch.batchSize()) {

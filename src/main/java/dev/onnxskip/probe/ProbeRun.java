@@ -3,7 +3,6 @@ package dev.onnxskip.probe;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
@@ -15,11 +14,11 @@ import dev.onnxskip.eval.DataColumns;
 import dev.onnxskip.eval.EncodedDataset;
 import dev.onnxskip.eval.LabelSet;
 import dev.onnxskip.eval.LabelledData;
+import dev.onnxskip.eval.ModelSession;
 import dev.onnxskip.eval.Runtime;
 import dev.onnxskip.eval.TextEncoder;
 import dev.onnxskip.eval.Batch;
 import dev.onnxskip.eval.TokenFeeds;
-import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.graph.TensorTypes;
@@ -36,7 +35,6 @@ import java.util.TreeSet;
  * regression learns the head.
  */
 public final class ProbeRun {
-  private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
 
   /** What a probe run produced. */
   public record Outcome(OnnxModel classifier, LinearProbe probe, List<String> labels, int examples, double featureSeconds) {}
@@ -96,9 +94,8 @@ public final class ProbeRun {
   static float[][] features(OnnxModel encoder, List<ClassifierSignature.TokenInput> inputs, String tokenStates, Pooling pooling,
       BatchSource batches, Runtime runtime, Path label) {
     float[][] features = new float[batches.exampleCount()][];
-    byte[] bytes = ExternalData.inline(encoder).proto().toByteArray();
-    try (OrtSession.SessionOptions opts = runtime.sessionOptions();
-        OrtSession session = ENV.createSession(bytes, opts)) {
+    try (ModelSession opened = ModelSession.open(encoder, runtime)) {
+      OrtSession session = opened.session();
       for (int b = 0; b < batches.batchCount(); b++) {
         Batch batch = batches.batch(b);
         Map<String, OnnxTensor> feeds = TokenFeeds.create(inputs, session.getInputNames(), batch, 1);

@@ -1,0 +1,92 @@
+package dev.onnxskip.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.onnxskip.graph.ModelIO;
+import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.testing.SyntheticBert;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A session whose large weights go to ONNX Runtime as buffers computes what a session loaded from
+ * the model file computes, on the real float and int8 MiniLM; small weights stay in the bytes.
+ */
+class ModelSessionTest {
+  private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
+  private static final Runtime CPU = Runtime.open(Device.CPU, 1);
+  private static final long[][] IDS = {{101, 7592, 2088, 2003, 1037, 3231, 102, 0}, {101, 2023, 3185, 2001, 6659, 1010, 2204, 102}};
+  private static final long[][] MASK = {{1, 1, 1, 1, 1, 1, 1, 0}, {1, 1, 1, 1, 1, 1, 1, 1}};
+
+  @ParameterizedTest
+  @ValueSource(strings = {"models/minilm-l6/model.onnx", "models/minilm-l6-q/model.onnx"})
+  void givesTheTokenStatesOfTheModelLoadedFromItsFile(String file) throws Exception {
+    Path path = Path.of(file);
+    OnnxModel model = ModelIO.load(path);
+    float[] expected;
+    try (OrtSession.SessionOptions opts = CPU.sessionOptions(); OrtSession fromFile = ENV.createSession(path.toString(), opts)) {
+      expected = lastHiddenState(fromFile);
+    }
+    try (ModelSession session = ModelSession.open(model, CPU)) {
+      Set<String> big = model.proto().getGraph().getInitializerList().stream()
+          .filter(t -> t.getRawData().size() >= ModelSession.HANDED_OVER_BYTES).map(TensorProto::getName)
+          .collect(Collectors.toCollection(TreeSet::new));
+      assertTrue(big.stream().anyMatch(n -> n.startsWith("embeddings.word_embeddings.weight")), "the token-embedding table is large: " + big);
+      assertEquals(big, new TreeSet<>(session.handedOver().keySet()));
+      float[] actual = lastHiddenState(session.session());
+      assertEquals(expected.length, actual.length);
+      for (int i = 0; i < expected.length; i++) {
+        assertEquals(expected[i], actual[i], 1e-5, "element " + i);
+      }
+    }
+  }
+
+  @Test
+  void closingTheSessionReleasesTheBuffersAndSmallWeightsAreNeverHandedOver() throws Exception {
+    OnnxModel tiny = OnnxModel.of(SyntheticBert.build(SyntheticBert.Spec.tiny(2)));
+    List<OnnxTensor> handed;
+    try (ModelSession session = ModelSession.open(tiny, CPU)) {
+      assertTrue(session.handedOver().isEmpty(), "a tiny model's weights stay in its bytes");
+    }
+    OnnxModel wide = OnnxModel.of(SyntheticBert.build(SyntheticBert.Spec.tiny(2).withHidden(128).withIntermediate(512)));
+    ModelSession session = ModelSession.open(wide, CPU);
+    handed = List.copyOf(session.handedOver().values());
+    assertFalse(handed.isEmpty(), "a 128x512 weight is 256 KiB and is handed over");
+    handed.forEach(t -> assertFalse(t.isClosed()));
+    session.close();
+    handed.forEach(t -> assertTrue(t.isClosed(), "buffers are released with the session"));
+  }
+
+  private static float[] lastHiddenState(OrtSession session) throws OrtException {
+    Map<String, OnnxTensor> feeds = new HashMap<>();
+    try {
+      feeds.put("input_ids", OnnxTensor.createTensor(ENV, IDS));
+      feeds.put("attention_mask", OnnxTensor.createTensor(ENV, MASK));
+      feeds.put("token_type_ids", OnnxTensor.createTensor(ENV, new long[IDS.length][IDS[0].length]));
+      try (OrtSession.Result result = session.run(feeds, Set.of("last_hidden_state"))) {
+        FloatBuffer states = ((OnnxTensor) result.get(0)).getFloatBuffer();
+        float[] values = new float[states.remaining()];
+        states.get(values);
+        return values;
+      }
+    } finally {
+      feeds.values().forEach(OnnxTensor::close);
+    }
+  }
+}
