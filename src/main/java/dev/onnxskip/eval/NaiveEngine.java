@@ -39,25 +39,31 @@ public final class NaiveEngine implements EvalEngine {
 
   @Override
   public void run(List<Optional<SkipSpan>> todo, Set<Integer> skipBatches, Sink sink, Progress progress) {
-    for (Optional<SkipSpan> span : todo) {
-      OnnxModel variant = span.map(s -> SkipRewriter.variant(model, layout, s, sourceSha256)).orElse(model);
-      String label = span.map(s -> "variant skipping layers " + s).orElse("the baseline model");
-      List<int[]> rows = new ArrayList<>();
-      List<float[]> logits = new ArrayList<>();
-      try (VariantSession session = VariantSession.open(variant, signature, runtime, label)) {
-        for (int b = 0; b < batches.batchCount(); b++) {
-          if (skipBatches.contains(b)) {
-            continue;
-          }
-          Batch batch = batches.batch(b);
-          rows.add(batch.exampleIndices());
-          logits.addAll(List.of(session.logits(batch)));
-          progress.examples(batch.batchSize());
-        }
+    try (WeightBuffers weights = new WeightBuffers()) {
+      for (Optional<SkipSpan> span : todo) {
+        runVariant(span, skipBatches, sink, progress, weights);
       }
-      // One journal entry per variant: the naive engine's unit of work is a whole session.
-      sink.done(span, rows.stream().flatMapToInt(java.util.Arrays::stream).toArray(), logits.toArray(new float[0][]));
-      sink.flush();
     }
+  }
+
+  private void runVariant(Optional<SkipSpan> span, Set<Integer> skipBatches, Sink sink, Progress progress, WeightBuffers weights) {
+    OnnxModel variant = span.map(s -> SkipRewriter.variant(model, layout, s, sourceSha256)).orElse(model);
+    String label = span.map(s -> "variant skipping layers " + s).orElse("the baseline model");
+    List<int[]> rows = new ArrayList<>();
+    List<float[]> logits = new ArrayList<>();
+    try (VariantSession session = VariantSession.open(variant, signature, runtime, label, weights)) {
+      for (int b = 0; b < batches.batchCount(); b++) {
+        if (skipBatches.contains(b)) {
+          continue;
+        }
+        Batch batch = batches.batch(b);
+        rows.add(batch.exampleIndices());
+        logits.addAll(List.of(session.logits(batch)));
+        progress.examples(batch.batchSize());
+      }
+    }
+    // One journal entry per variant: the naive engine's unit of work is a whole session.
+    sink.done(span, rows.stream().flatMapToInt(java.util.Arrays::stream).toArray(), logits.toArray(new float[0][]));
+    sink.flush();
   }
 }

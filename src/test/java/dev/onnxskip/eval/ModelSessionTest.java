@@ -1,5 +1,6 @@
 package dev.onnxskip.eval;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +12,10 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.layout.EncoderLayout;
+import dev.onnxskip.layout.LayoutDetector;
+import dev.onnxskip.rewrite.SkipRewriter;
+import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.testing.SyntheticBert;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -26,7 +31,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A session whose large weights go to ONNX Runtime as buffers computes what a session loaded from
- * the model file computes, on the real float and int8 MiniLM; small weights stay in the bytes.
+ * the model file computes, on the real float and int8 MiniLM; small weights stay in the bytes;
+ * variants of one source reuse its buffers.
  */
 class ModelSessionTest {
   private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
@@ -45,7 +51,7 @@ class ModelSessionTest {
     }
     try (ModelSession session = ModelSession.open(model, CPU)) {
       Set<String> big = model.proto().getGraph().getInitializerList().stream()
-          .filter(t -> t.getRawData().size() >= ModelSession.HANDED_OVER_BYTES).map(TensorProto::getName)
+          .filter(t -> t.getRawData().size() >= WeightBuffers.HANDED_OVER_BYTES).map(TensorProto::getName)
           .collect(Collectors.toCollection(TreeSet::new));
       assertTrue(big.stream().anyMatch(n -> n.startsWith("embeddings.word_embeddings.weight")), "the token-embedding table is large: " + big);
       assertEquals(big, new TreeSet<>(session.handedOver().keySet()));
@@ -71,6 +77,32 @@ class ModelSessionTest {
     handed.forEach(t -> assertFalse(t.isClosed()));
     session.close();
     handed.forEach(t -> assertTrue(t.isClosed(), "buffers are released with the session"));
+  }
+
+  @Test
+  void variantsOfOneSourceShareOneSetOfBuffers() throws Exception {
+    OnnxModel source = ModelIO.load(Path.of("models/minilm-l6/model.onnx"));
+    EncoderLayout layout = LayoutDetector.detect(source);
+    float[] baseline;
+    try (OrtSession.SessionOptions opts = CPU.sessionOptions(); OrtSession fromFile = ENV.createSession("models/minilm-l6/model.onnx", opts)) {
+      baseline = lastHiddenState(fromFile);
+    }
+    try (WeightBuffers buffers = new WeightBuffers()) {
+      int sourceWeights;
+      try (ModelSession whole = ModelSession.open(source, CPU, buffers)) {
+        sourceWeights = buffers.bufferCount();
+        assertEquals(whole.handedOver().size(), sourceWeights);
+        assertArrayEquals(baseline, lastHiddenState(whole.session()), 1e-5f);
+      }
+      for (SkipSpan span : List.of(new SkipSpan(0, 0), new SkipSpan(1, 4), new SkipSpan(5, 5))) {
+        OnnxModel variant = SkipRewriter.variant(source, layout, span, "test");
+        try (ModelSession s = ModelSession.open(variant, CPU, buffers)) {
+          assertFalse(s.handedOver().isEmpty());
+          assertEquals(sourceWeights, buffers.bufferCount(), "skipping " + span + " made no new buffers");
+          lastHiddenState(s.session());
+        }
+      }
+    }
   }
 
   private static float[] lastHiddenState(OrtSession session) throws OrtException {
