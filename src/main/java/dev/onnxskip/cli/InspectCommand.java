@@ -69,6 +69,8 @@ public final class InspectCommand implements Callable<Integer> {
     r.put("outputs", signature(model.graph().outputs()));
     r.put("layers", layout.layers());
     r.put("hidden_size", layout.hiddenSize());
+    r.put("vocabulary_size", layout.vocabularySize().isPresent() ? layout.vocabularySize().getAsLong() : null);
+    r.put("max_positions", layout.maxPositions().isPresent() ? layout.maxPositions().getAsLong() : null);
     r.put("strategy", layout.strategy());
     r.put("evidence", layout.evidence());
     r.put("shared_side_inputs", layout.sharedSideInputs());
@@ -112,6 +114,9 @@ public final class InspectCommand implements Callable<Integer> {
     Provenance.read(model).ifPresent(v -> out.printf("variant    %s%n", v.describe()));
     out.printf("encoder    %d layers, hidden size %d, found by %s (%s)%n",
         layout.layers(), layout.hiddenSize(), layout.strategy(), layout.evidence());
+    out.printf("tokens     vocabulary %s, at most %s per text%n",
+        layout.vocabularySize().isPresent() ? String.format("%,d", layout.vocabularySize().getAsLong()) : "unknown",
+        layout.maxPositions().isPresent() ? Long.toString(layout.maxPositions().getAsLong()) : "unknown (no position table found)");
     out.printf("shared     %s%n", layout.sharedSideInputs().isEmpty() ? "(none)" : String.join(", ", layout.sharedSideInputs()));
     out.println();
     out.printf("%5s %6s %12s %11s  %s%n", "layer", "nodes", "parameters", "bytes", "input -> output");

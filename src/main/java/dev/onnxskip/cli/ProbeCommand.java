@@ -2,7 +2,9 @@ package dev.onnxskip.cli;
 
 import dev.onnxskip.UsageException;
 import dev.onnxskip.eval.Runtime;
+import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
+import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.probe.Pooling;
 import dev.onnxskip.probe.ProbeRun;
 import java.io.PrintWriter;
@@ -62,14 +64,13 @@ public final class ProbeCommand implements Callable<Integer> {
       case "cls" -> Pooling.CLS;
       default -> throw new UsageException("unknown pooling '" + pooling + "': expected mean or cls");
     };
-    if (output.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
-      throw new UsageException("output " + output + " is the input model; refusing to overwrite it");
-    }
+    OnnxModel encoder = ModelIO.load(model);
+    InputGuard.refuseOverwriting(model, ExternalData.files(encoder), output, output.toString());
     if (Files.exists(output) && !force) {
       throw new UsageException("output " + output + " exists; use --force to replace it");
     }
     Runtime rt = Runtime.open(runtime.parsedDevice(), runtime.threads());
-    ProbeRun.Outcome o = ProbeRun.train(model, tokenizer.tokenizer, train, dataOptions.columns(), labels, pool,
+    ProbeRun.Outcome o = ProbeRun.train(encoder, tokenizer.tokenizer, train, dataOptions.columns(), labels, pool,
         tokenizer.maxLength, c, rt, runtime.batchSize);
     ModelIO.save(o.classifier().proto(), output);
     PrintWriter out = spec.commandLine().getOut();

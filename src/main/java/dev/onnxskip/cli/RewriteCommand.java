@@ -174,12 +174,7 @@ public final class RewriteCommand implements Callable<Integer> {
     checked.addAll(outputs);
     for (Path target : checked) {
       String shown = target.equals(output) ? output.toString() : target.normalize().toString();
-      if (isSameFile(in, target)) {
-        throw new UsageException("output " + shown + " is the input model; refusing to overwrite it");
-      }
-      if (externalData.stream().anyMatch(data -> isSameFile(data, target))) {
-        throw new UsageException("output " + shown + " is the external data of the input model; refusing to overwrite it");
-      }
+      InputGuard.refuseOverwriting(in, externalData, target, shown);
     }
     Path outPath = output.toAbsolutePath().normalize();
     if (single) {
@@ -200,17 +195,6 @@ public final class RewriteCommand implements Callable<Integer> {
   }
 
   /** Whether two paths name one file: the same path once normalized, or, both existing, one file by links. */
-  private static boolean isSameFile(Path a, Path b) {
-    if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
-      return true;
-    }
-    try {
-      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
   /**
    * The nearest folder at or above {@code dir} that exists: the run creates the folders below it
    * and, if it fails, removes them again.

@@ -1,6 +1,8 @@
 package dev.onnxskip.eval;
 
+import dev.onnxskip.UsageException;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * Every example of a data set tokenized once, in data order, shared by all the model variants
@@ -41,6 +43,26 @@ public record EncodedDataset(List<Encoding> encodings, int maxLength, long padId
   /** The token count of the longest example. */
   public int longest() {
     return encodings.stream().mapToInt(Encoding::length).max().orElseThrow();
+  }
+
+  /**
+   * Refuses an example longer than the model's position table, naming it: ONNX Runtime would fail
+   * on its batch with a broadcast error that names neither the text nor the limit.
+   *
+   * @param positions rows of the model's position table, when known
+   * @param source the data these encodings were made from, in the same order
+   */
+  public void checkFits(OptionalLong positions, LabelledData source) {
+    if (positions.isEmpty() || longest() <= positions.getAsLong()) {
+      return;
+    }
+    long limit = positions.getAsLong();
+    for (int i = 0; i < size(); i++) {
+      if (length(i) > limit) {
+        throw new UsageException(source.file() + " line " + source.examples().get(i).line() + ": the text has " + length(i)
+            + " tokens, more than the model's " + limit + " positions; use --max-length " + limit + " or less");
+      }
+    }
   }
 
   /** The number of tokens of all examples together, padding excluded. */

@@ -87,6 +87,7 @@ public final class EvalRun {
       layout.vocabularySize().ifPresent(rows -> checkVocabulary(encoder, rows, cfg));
       encoded = encoder.encode(data);
     }
+    encoded.checkFits(layout.maxPositions(), data);
     BatchSource batches = BatchPlan.of(encoded, cfg.batchSize(), cfg.sortByLength() ? BatchPlan.Order.LONGEST_FIRST : BatchPlan.Order.DATASET, BatchPlan.Padding.LONGEST_IN_BATCH);
 
     String modelSha = Digests.sha256(cfg.model());

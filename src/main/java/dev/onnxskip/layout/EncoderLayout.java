@@ -17,6 +17,8 @@ import java.util.List;
  * @param streamElemType ONNX element type of the residual stream (1 = float)
  * @param hiddenSize width of the residual stream, or -1 when the graph does not tell
  * @param embeddingRows rows of the token-embedding table: token ids must stay below it
+ * @param positionRows how many positions the position-embedding table serves, or -1 when the graph
+ *     has none that can be told: no text may be longer
  */
 public record EncoderLayout(
     List<String> boundaries,
@@ -26,7 +28,8 @@ public record EncoderLayout(
     String evidence,
     int streamElemType,
     long hiddenSize,
-    long embeddingRows) {
+    long embeddingRows,
+    long positionRows) {
 
   public EncoderLayout {
     boundaries = List.copyOf(boundaries);
@@ -41,6 +44,11 @@ public record EncoderLayout(
   /** How many token ids the model accepts, when its embedding table says. */
   public java.util.OptionalLong vocabularySize() {
     return embeddingRows > 0 ? java.util.OptionalLong.of(embeddingRows) : java.util.OptionalLong.empty();
+  }
+
+  /** How many tokens a text may have, when the model's position table says. */
+  public java.util.OptionalLong maxPositions() {
+    return positionRows > 0 ? java.util.OptionalLong.of(positionRows) : java.util.OptionalLong.empty();
   }
 
   /** The residual-stream tensor read by layer {@code k}; {@code k == layers()} gives the encoder output. */

@@ -12,6 +12,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -25,6 +26,21 @@ import java.util.stream.Collectors;
  * hint, used when structure alone is inconclusive, and then only if structure corroborates them.
  */
 public final class LayoutDetector {
+
+  /**
+   * Rows of the model's position-embedding table, for commands that need no layers (probe): empty
+   * when the graph has no token-embedding lookup or no position table that can be told.
+   */
+  public static OptionalLong maxPositions(OnnxModel model) {
+    Graph graph = model.graph();
+    TensorIndex index = new TensorIndex(graph);
+    try {
+      long rows = ResidualStream.positionRows(graph, index, ResidualStream.tokenEmbedding(graph, index));
+      return rows > 0 ? OptionalLong.of(rows) : OptionalLong.empty();
+    } catch (OnnxSkipException e) {
+      return OptionalLong.empty();
+    }
+  }
 
   /** Ops that only requantize the stream; a boundary followed by them moves past them. */
   private static final Set<String> QUANTIZATION_OPS = Set.of("QuantizeLinear", "DequantizeLinear");
@@ -95,7 +111,8 @@ public final class LayoutDetector {
     blocks.forEach(b -> shared.retainAll(b.sideInputs()));
     ResidualStream.TokenEmbedding emb = stream.embedding;
     int elemType = isFloat(emb.elemType()) ? emb.elemType() : DataType.FLOAT_VALUE;
-    return new EncoderLayout(boundaries, blocks, shared, strategy, evidence, elemType, emb.width(), emb.rows());
+    return new EncoderLayout(boundaries, blocks, shared, strategy, evidence, elemType, emb.width(), emb.rows(),
+        ResidualStream.positionRows(graph, index, emb));
   }
 
   private static boolean isFloat(int t) {

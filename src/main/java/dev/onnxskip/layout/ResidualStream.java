@@ -172,7 +172,7 @@ final class ResidualStream {
    * {@code EmbedLayerNormalization} or {@code QEmbedLayerNormalization}, whose input 2 is the word
    * table.
    */
-  private static TokenEmbedding tokenEmbedding(Graph graph, TensorIndex index) {
+  static TokenEmbedding tokenEmbedding(Graph graph, TensorIndex index) {
     TokenEmbedding best = null;
     for (Node n : index.nodes()) {
       boolean fused = FUSED_EMBEDDINGS.contains(n.opType()) && n.inputs().size() > 2;
@@ -200,6 +200,60 @@ final class ResidualStream {
           "no token-embedding lookup found (a Gather from a 2-D weight table indexed by a graph input): not a transformer encoder");
     }
     return best;
+  }
+
+  /** Token-type tables have one or two rows, position tables hundreds; this tells them apart. */
+  private static final int MIN_POSITION_ROWS = 16;
+
+  /**
+   * How many positions the model's position-embedding table serves, or -1 when none is found. The
+   * table is input 3 of a fused embedding op, or a {@code Gather} from a 2-D weight table as wide as
+   * the token table, with at least {@link #MIN_POSITION_ROWS} rows, whose ids are not a graph input
+   * (positions are computed in the graph). When the ids come from a {@code CumSum} over the tokens,
+   * as RoBERTa computes them, they start after the padding id (1 in RoBERTa and its kin), so the
+   * first two rows are never used for a position. The smallest, if there are several.
+   */
+  static long positionRows(Graph graph, TensorIndex index, TokenEmbedding tokens) {
+    long rows = -1;
+    for (Node n : index.nodes()) {
+      String table;
+      long unused = 0;
+      if (FUSED_EMBEDDINGS.contains(n.opType()) && n.inputs().size() > 3) {
+        table = n.inputs().get(3);
+      } else if (n.opType().equals("Gather") && n.inputs().size() == 2 && !n.outputs().get(0).equals(tokens.output())
+          && !readsGraphInput(n.inputs().get(1), index)) {
+        table = n.inputs().get(0);
+        unused = computedByCumSum(n.inputs().get(1), index) ? 2 : 0;
+      } else {
+        continue;
+      }
+      Optional<TensorProto> w = weightTable(table, graph, index);
+      if (w.isPresent() && w.get().getDimsCount() == 2 && w.get().getDims(1) == tokens.width() && w.get().getDims(0) >= MIN_POSITION_ROWS) {
+        long positions = w.get().getDims(0) - unused;
+        rows = rows < 0 ? positions : Math.min(rows, positions);
+      }
+    }
+    return rows;
+  }
+
+  /** Whether a {@code CumSum} lies a few ops above {@code tensor}. */
+  private static boolean computedByCumSum(String tensor, TensorIndex index) {
+    List<String> frontier = List.of(tensor);
+    for (int hops = 0; hops < 6 && !frontier.isEmpty(); hops++) {
+      List<String> next = new ArrayList<>();
+      for (String t : frontier) {
+        Optional<Integer> p = index.producer(t);
+        if (p.isPresent()) {
+          Node n = index.node(p.get());
+          if (n.opType().equals("CumSum")) {
+            return true;
+          }
+          next.addAll(n.inputs());
+        }
+      }
+      frontier = next;
+    }
+    return false;
   }
 
   /** A weight table that is an initializer, possibly behind a DequantizeLinear or Cast. */

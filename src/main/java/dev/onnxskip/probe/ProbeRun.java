@@ -19,9 +19,9 @@ import dev.onnxskip.eval.Runtime;
 import dev.onnxskip.eval.TextEncoder;
 import dev.onnxskip.eval.Batch;
 import dev.onnxskip.eval.TokenFeeds;
-import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.graph.TensorTypes;
+import dev.onnxskip.layout.LayoutDetector;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -44,17 +44,16 @@ public final class ProbeRun {
   /**
    * @param labels label names in logit order; empty to use the sorted distinct labels of the data
    */
-  public static Outcome train(Path encoderPath, Path tokenizer, Path trainData, DataColumns columns, List<String> labels,
+  public static Outcome train(OnnxModel encoder, Path tokenizer, Path trainData, DataColumns columns, List<String> labels,
       Pooling pooling, int maxLength, double c, Runtime runtime, int batchSize) {
     if (batchSize <= 0) {
       throw new UsageException("--batch-size must be positive, got " + batchSize);
     }
-    OnnxModel encoder = ModelIO.load(encoderPath);
     List<ClassifierSignature.TokenInput> inputs = ClassifierSignature.tokenInputs(encoder);
     String tokenStates = tokenStatesOutput(encoder);
     String mask = inputs.stream().filter(i -> i.role() == ClassifierSignature.Role.ATTENTION_MASK).findFirst()
         .map(ClassifierSignature.TokenInput::name)
-        .orElseThrow(() -> new OnnxSkipException(encoderPath + ": the encoder has no attention_mask input to pool with"));
+        .orElseThrow(() -> new OnnxSkipException(encoder.describe() + ": the encoder has no attention_mask input to pool with"));
     LabelledData data = LabelledData.read(trainData, columns);
     List<String> names = labels.isEmpty()
         ? List.copyOf(new TreeSet<>(data.examples().stream().map(e -> e.label()).toList()))
@@ -65,8 +64,9 @@ public final class ProbeRun {
     try (TextEncoder textEncoder = TextEncoder.open(tokenizer, maxLength)) {
       encoded = textEncoder.encode(data);
     }
+    encoded.checkFits(LayoutDetector.maxPositions(encoder), data);
     long start = System.nanoTime();
-    float[][] features = features(encoder, inputs, tokenStates, pooling, BatchPlan.of(encoded, batchSize), runtime, encoderPath);
+    float[][] features = features(encoder, inputs, tokenStates, pooling, BatchPlan.of(encoded, batchSize), runtime, encoder.describe());
     double featureSeconds = (System.nanoTime() - start) / 1e9;
     LinearProbe probe = LinearProbe.train(features, gold, names.size(), c);
     OnnxModel classifier = HeadWriter.append(encoder, tokenStates, mask, pooling, probe.weights(), probe.bias(), names);
@@ -92,7 +92,7 @@ public final class ProbeRun {
 
   /** Pooled token states of every example, in dataset order. */
   static float[][] features(OnnxModel encoder, List<ClassifierSignature.TokenInput> inputs, String tokenStates, Pooling pooling,
-      BatchSource batches, Runtime runtime, Path label) {
+      BatchSource batches, Runtime runtime, String label) {
     float[][] features = new float[batches.exampleCount()][];
     try (ModelSession opened = ModelSession.open(encoder, runtime)) {
       OrtSession session = opened.session();

@@ -279,6 +279,26 @@ class BadInputTest {
     assertEquals(before, tree(tmp), "the input and everything beside it untouched");
   }
 
+  /** probe keeps the same promise: its classifier is never written over the encoder or its weights. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      same path             | model.onnx  | output {out} is the input model; refusing to overwrite it
+      a symbolic link to it | link.onnx   | output {out} is the input model; refusing to overwrite it
+      its external data     | ext.weights | output {out} is the external data of the input model; refusing to overwrite it
+      """)
+  void probeNeverOverwritesItsEncoder(String label, String outName, String expected, @TempDir Path tmp) throws IOException {
+    Path model = External.write(tmp, "model.onnx", "ext.weights").model();
+    Files.createSymbolicLink(tmp.resolve("link.onnx"), model);
+    Path train = Files.writeString(tmp.resolve("train.jsonl"), "{\"text\": \"good\", \"label\": \"pos\"}\n");
+    Path out = tmp.resolve(outName);
+    Map<Path, String> before = tree(tmp);
+    CliRun run = CliRun.of("probe", "--model", model.toString(), "--tokenizer", "models/minilm-l6/tokenizer.json",
+        "--train", train.toString(), "-o", out.toString(), "--force");
+    assertFailure(run, 2);
+    assertEquals(expected.replace("{out}", out.toString()), message(run));
+    assertEquals(before, tree(tmp), "the encoder and its weights untouched");
+  }
+
   /** A run that fails after writing some variants takes them back; what was there before stays. */
   @Test
   void aFailureHalfwayRemovesTheVariantsAlreadyWritten(@TempDir Path tmp) throws IOException {

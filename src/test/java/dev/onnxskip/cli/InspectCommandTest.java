@@ -22,6 +22,8 @@ class InspectCommandTest {
     JsonNode j = new ObjectMapper().readTree(run.out());
     assertEquals(6, j.get("layers").asInt());
     assertEquals(384, j.get("hidden_size").asInt());
+    assertEquals(30522, j.get("vocabulary_size").asInt());
+    assertEquals(512, j.get("max_positions").asInt());
     assertEquals("structure", j.get("strategy").asText());
     assertEquals("/embeddings/LayerNorm/Add_1_output_0", j.get("blocks").get(0).get("input").asText());
     for (int k = 0; k < 6; k++) {

@@ -3,6 +3,7 @@ package dev.onnxskip.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
@@ -16,6 +17,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.onnxskip.UsageException;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.testing.SyntheticBert;
 import dev.onnxskip.testing.SyntheticBert.Head;
@@ -65,6 +67,27 @@ class EvalInputsTest {
 
   static EvalRun.Outcome run(Path model, Path data, Path out) {
     return EvalRun.run(config(model, data, DataColumns.DEFAULT, Device.CPU), out, false, false, true, new EvalRun.Listener() {});
+  }
+
+  /**
+   * A text longer than the model's 64 positions is refused up front, naming its line and the
+   * limit; at the limit, the same text runs.
+   */
+  @Test
+  void aTextLongerThanThePositionTableIsRefusedByLine(@TempDir Path out) throws IOException {
+    String longText = String.join(" ", java.util.Collections.nCopies(70, "w9"));
+    Path longData = Files.writeString(dir.resolve("long.jsonl"), SyntheticData.jsonLines(List.of("w5 w6", longText), "neg", "pos"));
+    EvalConfig tooLong = new EvalConfig(model, tokenizer, longData, DataColumns.DEFAULT, List.of("neg", "pos"), Optional.empty(),
+        List.of(), "0-0", Device.CPU, 5, 100, 0, "shared", true);
+    UsageException e = assertThrows(UsageException.class,
+        () -> EvalRun.run(tooLong, out.resolve("refused"), false, false, true, new EvalRun.Listener() {}));
+    assertEquals(longData + " line 2: the text has 72 tokens, more than the model's 64 positions; use --max-length 64 or less",
+        e.getMessage());
+    assertFalse(Files.exists(out.resolve("refused").resolve("results.json")));
+    EvalConfig atLimit = new EvalConfig(model, tokenizer, longData, DataColumns.DEFAULT, List.of("neg", "pos"), Optional.empty(),
+        List.of(), "0-0", Device.CPU, 5, 64, 0, "shared", true);
+    EvalRun.run(atLimit, out.resolve("cut"), false, false, true, new EvalRun.Listener() {});
+    assertTrue(Files.exists(out.resolve("cut").resolve("results.json")));
   }
 
   @Test

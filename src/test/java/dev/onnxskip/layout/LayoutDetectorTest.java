@@ -14,6 +14,10 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.graph.Graph;
 import dev.onnxskip.graph.ModelIO;
@@ -29,7 +33,11 @@ import dev.onnxskip.testing.SyntheticBert.Spec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -494,5 +502,53 @@ class LayoutDetectorTest {
       }
     }
     throw new AssertionError("no node " + nodeName);
+  }
+
+  /**
+   * The position limit is exactly what ONNX Runtime accepts: a text of that many tokens runs, one
+   * token more fails. RoBERTa's positions start after its padding id, so two rows fewer serve.
+   */
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Naming.class)
+  void thePositionLimitIsTheLongestTextTheModelRuns(Naming naming) throws Exception {
+    Spec spec = Spec.tiny(2).withMaxPositions(40).withNaming(naming).withTokenTypeIds(naming != Naming.DISTILBERT);
+    OnnxModel model = OnnxModel.of(SyntheticBert.build(spec));
+    long expected = naming == Naming.ROBERTA ? 38 : 40;
+    assertEquals(OptionalLong.of(expected), LayoutDetector.detect(model).maxPositions());
+    assertEquals(OptionalLong.of(expected), LayoutDetector.maxPositions(model));
+    assertTrue(runsOnTokens(model, (int) expected));
+    assertFalse(runsOnTokens(model, (int) expected + 1));
+  }
+
+  @Test
+  void thePositionLimitOfFusedAndRealModels() {
+    assertEquals(OptionalLong.of(40), LayoutDetector.detect(OnnxModel.of(SyntheticBert.fused(Spec.tiny(2).withMaxPositions(40)))).maxPositions());
+    for (String file : List.of("models/minilm-l6/model.onnx", "models/minilm-l6-q/model.onnx")) {
+      assertEquals(OptionalLong.of(512), LayoutDetector.detect(ModelIO.load(Path.of(file))).maxPositions(), file);
+    }
+  }
+
+  /** Whether ONNX Runtime runs the model on one text of {@code tokens} tokens. */
+  private static boolean runsOnTokens(OnnxModel model, int tokens) throws OrtException {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    long[][] ids = new long[1][tokens];
+    long[][] ones = new long[1][tokens];
+    Arrays.fill(ids[0], 5);
+    Arrays.fill(ones[0], 1);
+    try (OrtSession session = env.createSession(model.proto().toByteArray())) {
+      Map<String, OnnxTensor> feeds = new HashMap<>();
+      try {
+        for (String input : session.getInputNames()) {
+          feeds.put(input, OnnxTensor.createTensor(env, input.equals("input_ids") ? ids
+              : input.equals("attention_mask") ? ones : new long[1][tokens]));
+        }
+        session.run(feeds).close();
+        return true;
+      } catch (OrtException e) {
+        return false;
+      } finally {
+        feeds.values().forEach(OnnxTensor::close);
+      }
+    }
   }
 }

@@ -49,7 +49,7 @@ class ProbeRunTest {
   void graphLogitsEqualTheProbesOwnPrediction(Pooling pooling, @TempDir Path tmp) throws Exception {
     Path train = trainingData(tmp);
     Runtime cpu = Runtime.open(Device.CPU, 1);
-    ProbeRun.Outcome outcome = ProbeRun.train(ENCODER, TOKENIZER, train, DataColumns.DEFAULT, List.of(), pooling, 32, 10.0, cpu, 5);
+    ProbeRun.Outcome outcome = ProbeRun.train(ModelIO.load(ENCODER), TOKENIZER, train, DataColumns.DEFAULT, List.of(), pooling, 32, 10.0, cpu, 5);
     assertEquals(List.of("neg", "pos"), outcome.labels(), "labels default to the data's, sorted");
     assertEquals("{\"0\":\"neg\",\"1\":\"pos\"}", outcome.classifier().metadata().get("id2label"));
     assertTrue(outcome.probe().trainAccuracy() > 0.9, "separable toy data: " + outcome.probe().trainAccuracy());
@@ -62,7 +62,7 @@ class ProbeRunTest {
     }
     // Batches of 4 mix lengths, so padding must not leak into the pooled features.
     BatchPlan plan = BatchPlan.of(encoded, 4);
-    float[][] features = ProbeRun.features(encoder, ClassifierSignature.tokenInputs(encoder), "last_hidden_state", pooling, plan, cpu, ENCODER);
+    float[][] features = ProbeRun.features(encoder, ClassifierSignature.tokenInputs(encoder), "last_hidden_state", pooling, plan, cpu, ENCODER.toString());
     ClassifierSignature signature = ClassifierSignature.of(outcome.classifier(), Optional.empty());
     assertEquals(2, signature.logitsWidth());
     double maxDiff = 0;
