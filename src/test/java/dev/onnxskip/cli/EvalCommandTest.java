@@ -198,20 +198,20 @@ class EvalCommandTest {
   }
 
   /**
-   * A text longer than the model's 64 positions fails inside ONNX Runtime. Run in a process of its
-   * own, so that anything the native library writes to stderr would show: still one line. The failed
-   * run finished nothing, so the corrected run needs neither --resume nor --force.
+   * A failure inside ONNX Runtime: a text longer than the model's 8 positions, a table too small to
+   * be told from a token-type table, so that only ONNX Runtime finds the text too long (a table of
+   * 16 rows or more is found and such texts are refused up front, see BadInputTest). Run in a
+   * process of its own, so that anything the native library writes to stderr would show: still one
+   * line. The failed run finished nothing, so the corrected run needs neither --resume nor --force.
    */
   @Test
   void aFailureInsideOnnxRuntimeIsOneLineAndDoesNotBlockTheNextRun(@TempDir Path out) throws Exception {
-    StringBuilder longText = new StringBuilder("w4");
-    for (int i = 1; i < 100; i++) {
-      longText.append(" w").append(4 + i % 60);
-    }
+    Path shortModel = out.resolveSibling(out.getFileName() + "-8.onnx");
+    ModelIO.save(SyntheticBert.build(SPEC.withMaxPositions(8)), shortModel);
     Path tooLong = Files.writeString(out.resolveSibling(out.getFileName() + "-long.jsonl"),
-        SyntheticData.jsonLines(List.of(longText.toString(), "w5 w6"), "0", "1"));
+        SyntheticData.jsonLines(List.of("w4 w5 w6 w7 w8 w9 w10 w11 w12 w13", "w5 w6"), "0", "1"));
     Path log = out.resolveSibling(out.getFileName() + ".log");
-    Process run = OnnxSkipProcess.start(List.of(args(out, "--data", tooLong.toString())), log);
+    Process run = OnnxSkipProcess.start(List.of(args(out, "--model", shortModel.toString(), "--data", tooLong.toString())), log);
     assertTrue(run.waitFor(120, TimeUnit.SECONDS));
     String err = Files.readString(log);
     assertEquals(1, run.exitValue(), err);
@@ -219,8 +219,21 @@ class EvalCommandTest {
     assertTrue(err.startsWith("onnx-skip: error: ONNX Runtime failed"), err);
     assertFalse(Files.exists(out.resolve("results.json")));
 
-    CliRun shorter = CliRun.of(args(out, "--data", tooLong.toString(), "--max-length", "32"));
+    CliRun shorter = CliRun.of(args(out, "--model", shortModel.toString(), "--data", tooLong.toString(), "--max-length", "8"));
     assertEquals(0, shorter.exit(), shorter.err());
+  }
+
+  /** With a position table that can be told, the same mistake is refused before anything runs, naming the line. */
+  @Test
+  void aTextLongerThanThePositionsIsRefusedUpFront(@TempDir Path out) throws Exception {
+    Path tooLong = Files.writeString(out.resolveSibling(out.getFileName() + "-long.jsonl"),
+        SyntheticData.jsonLines(List.of("w5 w6", String.join(" ", java.util.Collections.nCopies(99, "w7"))), "0", "1"));
+    CliRun run = CliRun.of(args(out, "--data", tooLong.toString(), "--max-length", "200"));
+    assertEquals(2, run.exit(), run.err());
+    assertTrue(run.oneLineError(), run.err());
+    assertEquals("onnx-skip: " + tooLong + " line 2: the text has 101 tokens, more than the model's 64 positions; use --max-length 64 or less",
+        run.err().strip());
+    assertFalse(Files.exists(out.resolve("results.json")));
   }
 
   @Test
