@@ -194,7 +194,6 @@ public final class RewriteCommand implements Callable<Integer> {
     }
   }
 
-  /** Whether two paths name one file: the same path once normalized, or, both existing, one file by links. */
   /**
    * The nearest folder at or above {@code dir} that exists: the run creates the folders below it
    * and, if it fails, removes them again.

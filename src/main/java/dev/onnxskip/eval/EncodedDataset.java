@@ -53,7 +53,7 @@ public record EncodedDataset(List<Encoding> encodings, int maxLength, long padId
    * @param source the data these encodings were made from, in the same order
    */
   public void checkFits(OptionalLong positions, LabelledData source) {
-    if (positions.isEmpty() || longest() <= positions.getAsLong()) {
+    if (positions.isEmpty()) {
       return;
     }
     long limit = positions.getAsLong();

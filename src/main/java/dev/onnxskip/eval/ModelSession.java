@@ -32,7 +32,7 @@ public final class ModelSession implements AutoCloseable {
   private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
 
   /** The external-data location of a handed-over weight: a name, not a file, that is never read. */
-  static final String IN_MEMORY = "onnx-skip-in-memory-weight";
+  private static final String IN_MEMORY = "onnx-skip-in-memory-weight";
 
   private final OrtSession session;
   private final Map<String, OnnxTensor> handedOver;
@@ -51,8 +51,7 @@ public final class ModelSession implements AutoCloseable {
   public static ModelSession open(OnnxModel model, Runtime runtime) throws OrtException {
     WeightBuffers own = new WeightBuffers();
     try {
-      ModelSession s = open(model, runtime, own);
-      return new ModelSession(s.session, s.handedOver, Optional.of(own));
+      return open(model, runtime, own, Optional.of(own));
     } catch (OrtException | RuntimeException e) {
       own.close();
       throw e;
@@ -65,6 +64,11 @@ public final class ModelSession implements AutoCloseable {
    * buffers after every session that reads them.
    */
   public static ModelSession open(OnnxModel model, Runtime runtime, WeightBuffers buffers) throws OrtException {
+    return open(model, runtime, buffers, Optional.empty());
+  }
+
+  private static ModelSession open(OnnxModel model, Runtime runtime, WeightBuffers buffers, Optional<WeightBuffers> owned)
+      throws OrtException {
     OnnxModel inlined = ExternalData.inline(model);
     try (OrtSession.SessionOptions opts = runtime.sessionOptions()) {
       GraphProto.Builder graph = inlined.proto().getGraph().toBuilder();
@@ -81,7 +85,7 @@ public final class ModelSession implements AutoCloseable {
         opts.addExternalInitializers(Map.copyOf(handedOver));
       }
       byte[] bytes = inlined.proto().toBuilder().setGraph(graph).build().toByteArray();
-      return new ModelSession(ENV.createSession(bytes, opts), handedOver, Optional.empty());
+      return new ModelSession(ENV.createSession(bytes, opts), handedOver, owned);
     }
   }
 

@@ -25,15 +25,6 @@ public final class VariantSession implements AutoCloseable {
     this.label = label;
   }
 
-  /** A session with its weights in buffers of its own. */
-  public static VariantSession open(OnnxModel model, ClassifierSignature signature, Runtime runtime, String label) {
-    try {
-      return new VariantSession(ModelSession.open(model, runtime), signature, label);
-    } catch (OrtException e) {
-      throw new OnnxSkipException("ONNX Runtime cannot load " + label + ": " + firstLine(e.getMessage()), e);
-    }
-  }
-
   /** A session reading its large weights from {@code weights}, shared with other variants of the same source. */
   public static VariantSession open(OnnxModel model, ClassifierSignature signature, Runtime runtime, String label, WeightBuffers weights) {
     try {

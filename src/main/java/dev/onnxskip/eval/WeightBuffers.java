@@ -45,7 +45,8 @@ public final class WeightBuffers implements AutoCloseable {
       return Optional.empty();
     }
     Held held = byName.get(t.getName());
-    // Variants share the source's ByteString objects, so equals is a reference check in practice.
+    // The same name may hold other bytes in another model; equals tells, and is quick for variants
+    // that share the source's ByteString objects (it compares references first).
     if (held != null && held.bytes().equals(t.getRawData())) {
       return Optional.of(held.tensor());
     }

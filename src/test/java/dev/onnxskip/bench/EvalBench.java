@@ -19,6 +19,7 @@ import dev.onnxskip.eval.SharedPrefixEngine;
 import dev.onnxskip.eval.TextEncoder;
 import dev.onnxskip.eval.TokenFeeds;
 import dev.onnxskip.eval.VariantSession;
+import dev.onnxskip.eval.WeightBuffers;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
@@ -69,8 +70,8 @@ import java.util.function.ToDoubleFunction;
  * another. A child warms up (ORT's native library, the JIT, the tokenizer) on a few examples before
  * it starts a clock, and collects garbage before each. Configurations are measured in rounds; the
  * naive engine, which takes longest, runs in the first {@code bench.naiveRounds} rounds only.
- * Tables give the best round, which the ratios use, and the worst in brackets. An engine's child
- * also times a baseline pass right after the engine, and the bound is checked on the median ratio
+ * Tables give the best round, which the ratios use, and the worst in brackets. The shared engine's
+ * child also times a baseline pass right after the engine, and the bound is checked on the median ratio
  * to that paired pass: on a shared machine, processes minutes apart run at speeds that differ by
  * more than the 15% the bound allows.
  *
@@ -412,7 +413,8 @@ public final class EvalBench {
     switch (mode) {
       case BASELINES -> {
         long t0 = System.nanoTime();
-        try (VariantSession session = VariantSession.open(model, signature, runtime, "the baseline")) {
+        try (WeightBuffers weights = new WeightBuffers();
+            VariantSession session = VariantSession.open(model, signature, runtime, "the baseline", weights)) {
           sessionSeconds = (System.nanoTime() - t0) / 1e9;
           // A whole untimed pass: the first one after loading runs beside the JIT and the collector.
           for (Batch b : PLANS.get(0).of(encoded)) {
@@ -458,7 +460,9 @@ public final class EvalBench {
         if (logitsOut.isPresent()) {
           JSON.writeValue(logitsOut.get().toFile(), logits);
         }
-        measured.put("paired", pairedBaseline(model, signature, runtime, plan));
+        if (mode == Mode.SHARED) {
+          measured.put("paired", pairedBaseline(model, signature, runtime, plan));
+        }
       }
     }
     System.out.println(RESULT + JSON.writeValueAsString(new Report(measured, tokenizeSeconds, sessionSeconds, padding)));
@@ -470,7 +474,8 @@ public final class EvalBench {
    * than the effects measured here. The best of two passes after an untimed one, as in BASELINES.
    */
   private static Measured pairedBaseline(OnnxModel model, ClassifierSignature signature, Runtime runtime, BatchPlan plan) throws Exception {
-    try (VariantSession session = VariantSession.open(model, signature, runtime, "the baseline")) {
+    try (WeightBuffers weights = new WeightBuffers();
+        VariantSession session = VariantSession.open(model, signature, runtime, "the baseline", weights)) {
       Work pass = () -> {
         for (Batch b : plan) {
           session.logits(b);

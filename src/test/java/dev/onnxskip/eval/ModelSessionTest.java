@@ -3,6 +3,7 @@ package dev.onnxskip.eval;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.TensorProto;
@@ -66,13 +67,12 @@ class ModelSessionTest {
   @Test
   void closingTheSessionReleasesTheBuffersAndSmallWeightsAreNeverHandedOver() throws Exception {
     OnnxModel tiny = OnnxModel.of(SyntheticBert.build(SyntheticBert.Spec.tiny(2)));
-    List<OnnxTensor> handed;
     try (ModelSession session = ModelSession.open(tiny, CPU)) {
       assertTrue(session.handedOver().isEmpty(), "a tiny model's weights stay in its bytes");
     }
     OnnxModel wide = OnnxModel.of(SyntheticBert.build(SyntheticBert.Spec.tiny(2).withHidden(128).withIntermediate(512)));
     ModelSession session = ModelSession.open(wide, CPU);
-    handed = List.copyOf(session.handedOver().values());
+    List<OnnxTensor> handed = List.copyOf(session.handedOver().values());
     assertFalse(handed.isEmpty(), "a 128x512 weight is 256 KiB and is handed over");
     handed.forEach(t -> assertFalse(t.isClosed()));
     session.close();
@@ -96,12 +96,22 @@ class ModelSessionTest {
       }
       for (SkipSpan span : List.of(new SkipSpan(0, 0), new SkipSpan(1, 4), new SkipSpan(5, 5))) {
         OnnxModel variant = SkipRewriter.variant(source, layout, span, "test");
+        float[] expected;
+        try (OrtSession.SessionOptions opts = CPU.sessionOptions(); OrtSession plain = ENV.createSession(variant.proto().toByteArray(), opts)) {
+          expected = lastHiddenState(plain);
+        }
         try (ModelSession s = ModelSession.open(variant, CPU, buffers)) {
           assertFalse(s.handedOver().isEmpty());
           assertEquals(sourceWeights, buffers.bufferCount(), "skipping " + span + " made no new buffers");
-          lastHiddenState(s.session());
+          assertArrayEquals(expected, lastHiddenState(s.session()), 1e-5f, "skipping " + span);
         }
       }
+      // Why reuse is cheap: a variant's weights are the source's very ByteString objects.
+      TensorProto table = source.proto().getGraph().getInitializerList().stream()
+          .filter(t -> t.getName().equals("embeddings.word_embeddings.weight")).findFirst().orElseThrow();
+      TensorProto inVariant = SkipRewriter.variant(source, layout, new SkipSpan(2, 2), "test").proto().getGraph().getInitializerList()
+          .stream().filter(t -> t.getName().equals(table.getName())).findFirst().orElseThrow();
+      assertSame(table.getRawData(), inVariant.getRawData());
     }
   }
 

@@ -12,6 +12,7 @@ import dev.onnxskip.eval.LabelledData;
 import dev.onnxskip.eval.Runtime;
 import dev.onnxskip.eval.TextEncoder;
 import dev.onnxskip.eval.VariantSession;
+import dev.onnxskip.eval.WeightBuffers;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.LayoutDetector;
@@ -66,7 +67,8 @@ class ProbeRunTest {
     ClassifierSignature signature = ClassifierSignature.of(outcome.classifier(), Optional.empty());
     assertEquals(2, signature.logitsWidth());
     double maxDiff = 0;
-    try (VariantSession session = VariantSession.open(outcome.classifier(), signature, cpu, "probe classifier")) {
+    try (WeightBuffers weights = new WeightBuffers();
+        VariantSession session = VariantSession.open(outcome.classifier(), signature, cpu, "probe classifier", weights)) {
       for (int b = 0; b < plan.batchCount(); b++) {
         var batch = plan.batch(b);
         float[][] graph = session.logits(batch);
