@@ -1,6 +1,6 @@
 package dev.onnxskip.cli;
 
-import dev.onnxskip.eval.DataColumns;
+import dev.onnxskip.data.DataColumns;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 

@@ -1,5 +1,6 @@
 package dev.onnxskip.cli;
 
+import dev.onnxskip.data.Batch;
 import dev.onnxskip.eval.EvalConfig;
 import dev.onnxskip.eval.EvalRun;
 import dev.onnxskip.report.Summary;

@@ -1,12 +1,12 @@
 package dev.onnxskip.cli;
 
 import dev.onnxskip.UsageException;
-import dev.onnxskip.eval.Runtime;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.probe.Pooling;
 import dev.onnxskip.probe.ProbeRun;
+import dev.onnxskip.runtime.OrtRuntime;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,7 +69,7 @@ public final class ProbeCommand implements Callable<Integer> {
     if (Files.exists(output) && !force) {
       throw new UsageException("output " + output + " exists; use --force to replace it");
     }
-    Runtime rt = Runtime.open(runtime.parsedDevice(), runtime.threads());
+    OrtRuntime rt = OrtRuntime.open(runtime.parsedDevice(), runtime.threads());
     ProbeRun.Outcome o = ProbeRun.train(encoder, tokenizer.tokenizer, train, dataOptions.columns(), labels, pool,
         tokenizer.maxLength, c, rt, runtime.batchSize);
     ModelIO.save(o.classifier().proto(), output);

@@ -1,7 +1,8 @@
 package dev.onnxskip.cli;
 
 import dev.onnxskip.UsageException;
-import dev.onnxskip.eval.Device;
+import dev.onnxskip.runtime.Device;
+import dev.onnxskip.runtime.OrtRuntime;
 import picocli.CommandLine.Option;
 
 /** Where and how models run: shared by eval and probe. */
@@ -10,7 +11,7 @@ public final class RuntimeOptions {
       description = "Run on the CPU, on CUDA (needs the -Pgpu build), or auto: CUDA when it loads (default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--threads", paramLabel = "N", description = "Intra-op threads (default: ONNX Runtime chooses).")
+  @Option(names = "--threads", paramLabel = "N", description = "Intra-op threads (default: ONNX OrtRuntime chooses).")
   Integer threads;
 
   @Option(names = "--batch-size", defaultValue = "32", description = "Examples per batch (default: ${DEFAULT-VALUE}).")

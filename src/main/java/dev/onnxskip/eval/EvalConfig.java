@@ -1,5 +1,7 @@
 package dev.onnxskip.eval;
 
+import dev.onnxskip.data.DataColumns;
+import dev.onnxskip.runtime.Device;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;

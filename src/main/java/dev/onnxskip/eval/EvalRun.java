@@ -9,6 +9,12 @@ import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.ToolVersion;
 import dev.onnxskip.UsageException;
+import dev.onnxskip.data.BatchPlan;
+import dev.onnxskip.data.BatchSource;
+import dev.onnxskip.data.EncodedDataset;
+import dev.onnxskip.data.LabelSet;
+import dev.onnxskip.data.LabelledData;
+import dev.onnxskip.data.TextEncoder;
 import dev.onnxskip.graph.Digests;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
@@ -18,9 +24,10 @@ import dev.onnxskip.layout.LayoutDetector;
 import dev.onnxskip.report.Heatmaps;
 import dev.onnxskip.report.ResultsCsv;
 import dev.onnxskip.report.ResultsJson;
-import dev.onnxskip.report.RunResults;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SkipSpans;
+import dev.onnxskip.runtime.ClassifierSignature;
+import dev.onnxskip.runtime.OrtRuntime;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -71,7 +78,7 @@ public final class EvalRun {
       throw new UsageException("unknown engine '" + cfg.engine() + "': expected shared or naive");
     }
     // Settings first, so that a bad one fails before a large model is loaded.
-    Runtime runtime = Runtime.open(cfg.device(), cfg.threads());
+    OrtRuntime runtime = OrtRuntime.open(cfg.device(), cfg.threads());
     OnnxModel model = ModelIO.load(cfg.model());
     EncoderLayout layout = LayoutDetector.detect(model, cfg.boundaries());
     ClassifierSignature signature = ClassifierSignature.of(model, cfg.logitsOutput());
@@ -169,7 +176,7 @@ public final class EvalRun {
     provenance.put("labels_from", labels.origin());
     provenance.put("layout_strategy", layout.strategy());
     provenance.put("onnx_skip_version", ToolVersion.get());
-    provenance.put("onnxruntime_version", Runtime.ortVersion());
+    provenance.put("onnxruntime_version", OrtRuntime.ortVersion());
     provenance.put("device", runtime.device().toString());
     RunResults results = new RunResults(cfg.describe(), provenance, labels.names(), layout.layers(), variants,
         Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
@@ -193,7 +200,7 @@ public final class EvalRun {
   }
 
   private static void runEngine(EvalConfig cfg, OnnxModel model, EncoderLayout layout, ClassifierSignature signature,
-      Runtime runtime, BatchSource batches, String modelSha, List<Optional<SkipSpan>> todo, Set<Integer> skipBatches,
+      OrtRuntime runtime, BatchSource batches, String modelSha, List<Optional<SkipSpan>> todo, Set<Integer> skipBatches,
       EvalEngine.Sink sink, Listener listener) {
     if (cfg.engine().equals("naive")) {
       new NaiveEngine(model, layout, signature, runtime, batches, modelSha).run(todo, skipBatches, sink, listener::examples);
@@ -338,7 +345,7 @@ public final class EvalRun {
     });
   }
 
-  private static void writeTiming(Path file, EvalConfig cfg, Runtime runtime, double seconds, int examples, int variantsRun) {
+  private static void writeTiming(Path file, EvalConfig cfg, OrtRuntime runtime, double seconds, int examples, int variantsRun) {
     Map<String, Object> t = new LinkedHashMap<>();
     t.put("engine", cfg.engine());
     t.put("device", runtime.note());

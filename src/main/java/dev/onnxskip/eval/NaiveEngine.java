@@ -1,13 +1,19 @@
 package dev.onnxskip.eval;
 
+import dev.onnxskip.data.Batch;
+import dev.onnxskip.data.BatchSource;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.rewrite.SkipRewriter;
 import dev.onnxskip.rewrite.SkipSpan;
+import dev.onnxskip.runtime.ClassifierSignature;
+import dev.onnxskip.runtime.OrtRuntime;
+import dev.onnxskip.runtime.VariantSession;
+import dev.onnxskip.runtime.WeightBuffers;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The straightforward engine: one full forward pass per variant, each variant its own rewritten
@@ -18,11 +24,11 @@ public final class NaiveEngine implements EvalEngine {
   private final OnnxModel model;
   private final EncoderLayout layout;
   private final ClassifierSignature signature;
-  private final Runtime runtime;
+  private final OrtRuntime runtime;
   private final BatchSource batches;
   private final String sourceSha256;
 
-  public NaiveEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, Runtime runtime,
+  public NaiveEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, OrtRuntime runtime,
       BatchSource batches, String sourceSha256) {
     this.model = model;
     this.layout = layout;

@@ -12,6 +12,8 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.data.Batch;
+import dev.onnxskip.data.BatchSource;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.Graph;
 import dev.onnxskip.graph.Node;
@@ -19,6 +21,11 @@ import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SubModels;
+import dev.onnxskip.runtime.ClassifierSignature;
+import dev.onnxskip.runtime.ModelSession;
+import dev.onnxskip.runtime.OrtRuntime;
+import dev.onnxskip.runtime.TokenFeeds;
+import dev.onnxskip.runtime.VariantSession;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -80,12 +87,12 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   private final OnnxTensor runLayer;
   private final OnnxTensor skipLayer;
 
-  public SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, Runtime runtime, BatchSource batches) {
+  public SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, OrtRuntime runtime, BatchSource batches) {
     this(model, layout, signature, runtime, batches, STACK_TOKENS);
   }
 
   /** With another bound on the token rows of a stacked run, for tests that need stacks cut into chunks. */
-  SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, Runtime runtime, BatchSource batches, int stackTokens) {
+  SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, OrtRuntime runtime, BatchSource batches, int stackTokens) {
     if (layout.streamElemType() != TensorProto.DataType.FLOAT_VALUE) {
       throw new OnnxSkipException(model.describe() + ": the residual stream " + layout.boundary(0)
           + " is not float32; the shared engine stacks float32 states only (use --engine naive)");
@@ -117,7 +124,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     }
   }
 
-  private static ModelSession open(OnnxModel sub, Runtime runtime, String label, List<AutoCloseable> opened) {
+  private static ModelSession open(OnnxModel sub, OrtRuntime runtime, String label, List<AutoCloseable> opened) {
     try {
       ModelSession s = ModelSession.open(sub, runtime);
       opened.add(s);

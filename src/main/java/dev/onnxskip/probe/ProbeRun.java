@@ -7,21 +7,21 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.UsageException;
-import dev.onnxskip.eval.BatchSource;
-import dev.onnxskip.eval.BatchPlan;
-import dev.onnxskip.eval.ClassifierSignature;
-import dev.onnxskip.eval.DataColumns;
-import dev.onnxskip.eval.EncodedDataset;
-import dev.onnxskip.eval.LabelSet;
-import dev.onnxskip.eval.LabelledData;
-import dev.onnxskip.eval.ModelSession;
-import dev.onnxskip.eval.Runtime;
-import dev.onnxskip.eval.TextEncoder;
-import dev.onnxskip.eval.Batch;
-import dev.onnxskip.eval.TokenFeeds;
+import dev.onnxskip.data.Batch;
+import dev.onnxskip.data.BatchPlan;
+import dev.onnxskip.data.BatchSource;
+import dev.onnxskip.data.DataColumns;
+import dev.onnxskip.data.EncodedDataset;
+import dev.onnxskip.data.LabelSet;
+import dev.onnxskip.data.LabelledData;
+import dev.onnxskip.data.TextEncoder;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.graph.TensorTypes;
 import dev.onnxskip.layout.LayoutDetector;
+import dev.onnxskip.runtime.ClassifierSignature;
+import dev.onnxskip.runtime.ModelSession;
+import dev.onnxskip.runtime.OrtRuntime;
+import dev.onnxskip.runtime.TokenFeeds;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,7 +45,7 @@ public final class ProbeRun {
    * @param labels label names in logit order; empty to use the sorted distinct labels of the data
    */
   public static Outcome train(OnnxModel encoder, Path tokenizer, Path trainData, DataColumns columns, List<String> labels,
-      Pooling pooling, int maxLength, double c, Runtime runtime, int batchSize) {
+      Pooling pooling, int maxLength, double c, OrtRuntime runtime, int batchSize) {
     if (batchSize <= 0) {
       throw new UsageException("--batch-size must be positive, got " + batchSize);
     }
@@ -92,7 +92,7 @@ public final class ProbeRun {
 
   /** Pooled token states of every example, in dataset order. */
   static float[][] features(OnnxModel encoder, List<ClassifierSignature.TokenInput> inputs, String tokenStates, Pooling pooling,
-      BatchSource batches, Runtime runtime, String label) {
+      BatchSource batches, OrtRuntime runtime, String label) {
     float[][] features = new float[batches.exampleCount()][];
     try (ModelSession opened = ModelSession.open(encoder, runtime)) {
       OrtSession session = opened.session();

@@ -1,9 +1,9 @@
 package dev.onnxskip.report;
 
 import dev.onnxskip.AtomicFiles;
-
 import dev.onnxskip.eval.LabelScore;
 import dev.onnxskip.eval.Metrics;
+import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
 import java.io.IOException;
 import java.io.OutputStreamWriter;

@@ -2,6 +2,7 @@ package dev.onnxskip.report;
 
 import dev.onnxskip.eval.LabelScore;
 import dev.onnxskip.eval.Metrics;
+import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
 import java.util.Comparator;
 import java.util.List;

@@ -5,21 +5,15 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.onnxskip.eval.Batch;
-import dev.onnxskip.eval.BatchPlan;
-import dev.onnxskip.eval.ClassifierSignature;
-import dev.onnxskip.eval.DataColumns;
-import dev.onnxskip.eval.Device;
-import dev.onnxskip.eval.EncodedDataset;
+import dev.onnxskip.data.Batch;
+import dev.onnxskip.data.BatchPlan;
+import dev.onnxskip.data.DataColumns;
+import dev.onnxskip.data.EncodedDataset;
+import dev.onnxskip.data.LabelledData;
+import dev.onnxskip.data.TextEncoder;
 import dev.onnxskip.eval.EvalEngine;
-import dev.onnxskip.eval.LabelledData;
 import dev.onnxskip.eval.NaiveEngine;
-import dev.onnxskip.eval.Runtime;
 import dev.onnxskip.eval.SharedPrefixEngine;
-import dev.onnxskip.eval.TextEncoder;
-import dev.onnxskip.eval.TokenFeeds;
-import dev.onnxskip.eval.VariantSession;
-import dev.onnxskip.eval.WeightBuffers;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
@@ -28,6 +22,12 @@ import dev.onnxskip.layout.LayoutDetector;
 import dev.onnxskip.probe.HeadWriter;
 import dev.onnxskip.probe.Pooling;
 import dev.onnxskip.rewrite.SkipSpan;
+import dev.onnxskip.runtime.ClassifierSignature;
+import dev.onnxskip.runtime.Device;
+import dev.onnxskip.runtime.OrtRuntime;
+import dev.onnxskip.runtime.TokenFeeds;
+import dev.onnxskip.runtime.VariantSession;
+import dev.onnxskip.runtime.WeightBuffers;
 import dev.onnxskip.testing.SyntheticBert;
 import java.io.File;
 import java.io.IOException;
@@ -156,7 +156,7 @@ public final class EvalBench {
       ModelIO.save(SyntheticBert.build(SyntheticBert.Spec.tiny(12).withHidden(384).withHeads(12).withIntermediate(1536)
           .withVocab(30522).withMaxPositions(512).withHead(SyntheticBert.Head.MEAN_POOL_CLASSIFIER, 2)), synthetic);
       System.out.printf("%neval --spans all, side by side: %d cores (%s), %d intra-op threads, ONNX Runtime %s%n",
-          java.lang.Runtime.getRuntime().availableProcessors(), cpuName(), THREADS, Runtime.ortVersion());
+          java.lang.Runtime.getRuntime().availableProcessors(), cpuName(), THREADS, OrtRuntime.ortVersion());
       table("models/minilm-l6 + random mean-pool head", minilm, 6, Integer.getInteger("bench.examples", 256), rounds, naiveRounds, tmp);
       table("synthetic BERT, hidden 384, random weights", synthetic, 12, Integer.getInteger("bench.examples12", 64), rounds, naiveRounds, tmp);
       System.out.printf("%nbench wall time %.0f s%n", (System.nanoTime() - started) / 1e9);
@@ -382,7 +382,7 @@ public final class EvalBench {
     OnnxModel model = ModelIO.load(modelFile);
     EncoderLayout layout = LayoutDetector.detect(model);
     ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
-    Runtime runtime = Runtime.open(Device.CPU, THREADS);
+    OrtRuntime runtime = OrtRuntime.open(Device.CPU, THREADS);
     List<Optional<SkipSpan>> baselineOnly = List.of(Optional.empty());
 
     EncodedDataset encoded;
@@ -473,7 +473,7 @@ public final class EvalBench {
    * runs a moment apart: the machine's speed drifts between child processes minutes apart by more
    * than the effects measured here. The best of two passes after an untimed one, as in BASELINES.
    */
-  private static Measured pairedBaseline(OnnxModel model, ClassifierSignature signature, Runtime runtime, BatchPlan plan) throws Exception {
+  private static Measured pairedBaseline(OnnxModel model, ClassifierSignature signature, OrtRuntime runtime, BatchPlan plan) throws Exception {
     try (WeightBuffers weights = new WeightBuffers();
         VariantSession session = VariantSession.open(model, signature, runtime, "the baseline", weights)) {
       Work pass = () -> {
@@ -508,7 +508,7 @@ public final class EvalBench {
    * and only the logits asked for, as the pipeline asks, left in native memory: the floor of what
    * any Java pipeline can reach.
    */
-  private static Measured bareLoop(OnnxModel model, ClassifierSignature signature, Runtime runtime, BatchPlan plan) throws Exception {
+  private static Measured bareLoop(OnnxModel model, ClassifierSignature signature, OrtRuntime runtime, BatchPlan plan) throws Exception {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     List<Map<String, OnnxTensor>> feeds = new ArrayList<>();
     Set<String> names = new HashSet<>();

@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.onnxskip.data.SyntheticData;
+import dev.onnxskip.data.WordTokenizer;
 import dev.onnxskip.eval.OnnxSkipProcess;
-import dev.onnxskip.eval.SyntheticData;
-import dev.onnxskip.eval.WordTokenizer;
 import dev.onnxskip.graph.ModelIO;
-import dev.onnxskip.testing.SyntheticBert;
 import dev.onnxskip.testing.SyntheticBert.Head;
 import dev.onnxskip.testing.SyntheticBert.Spec;
+import dev.onnxskip.testing.SyntheticBert;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -3,10 +3,12 @@ package dev.onnxskip.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.onnxskip.data.SyntheticData;
+import dev.onnxskip.data.WordTokenizer;
 import dev.onnxskip.graph.ModelIO;
-import dev.onnxskip.testing.SyntheticBert;
 import dev.onnxskip.testing.SyntheticBert.Head;
 import dev.onnxskip.testing.SyntheticBert.Spec;
+import dev.onnxskip.testing.SyntheticBert;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

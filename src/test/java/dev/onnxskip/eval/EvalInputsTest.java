@@ -18,10 +18,16 @@ import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.onnxskip.UsageException;
+import dev.onnxskip.data.DataColumns;
+import dev.onnxskip.data.SyntheticData;
+import dev.onnxskip.data.WordTokenizer;
 import dev.onnxskip.graph.ModelIO;
-import dev.onnxskip.testing.SyntheticBert;
+import dev.onnxskip.runtime.ClassifierSignature;
+import dev.onnxskip.runtime.Device;
+import dev.onnxskip.testing.ModelEdits;
 import dev.onnxskip.testing.SyntheticBert.Head;
 import dev.onnxskip.testing.SyntheticBert.Spec;
+import dev.onnxskip.testing.SyntheticBert;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,7 +98,7 @@ class EvalInputsTest {
 
   @Test
   void int32TokenInputsGiveTheSameLogitsAsInt64(@TempDir Path out) throws IOException {
-    ModelProto narrowed = withInt32Inputs(SyntheticBert.build(SPEC));
+    ModelProto narrowed = ModelEdits.withInt32Inputs(SyntheticBert.build(SPEC));
     Path int32 = dir.resolve("int32.onnx");
     ModelIO.save(narrowed, int32);
     assertTrue(ClassifierSignature.of(ModelIO.load(int32), Optional.empty()).inputs().stream().allMatch(ClassifierSignature.TokenInput::int32));
@@ -200,37 +206,6 @@ class EvalInputsTest {
     assertEquals("cpu", outcome.results().provenance().get("device"));
     assertEquals(outcome.runtimeNote(), new ObjectMapper().readTree(out.resolve("timing.json").toFile()).get("device").asText());
     assertFalse(Files.exists(out.resolve("predictions.jsonl")), "predictions only when asked for");
-  }
-
-  /**
-   * The model with int32 token inputs: each graph input keeps its name but becomes int32, and a Cast
-   * back to int64 feeds the nodes that read it, as some exporters write it.
-   */
-  static ModelProto withInt32Inputs(ModelProto model) {
-    GraphProto.Builder g = model.getGraph().toBuilder();
-    List<NodeProto> casts = new ArrayList<>();
-    for (int i = 0; i < g.getInputCount(); i++) {
-      ValueInfoProto in = g.getInput(i);
-      String wide = in.getName() + "_int64";
-      for (int n = 0; n < g.getNodeCount(); n++) {
-        NodeProto.Builder node = g.getNode(n).toBuilder();
-        for (int k = 0; k < node.getInputCount(); k++) {
-          if (node.getInput(k).equals(in.getName())) {
-            node.setInput(k, wide);
-          }
-        }
-        g.setNode(n, node);
-      }
-      casts.add(NodeProto.newBuilder().setName("/inputs/Cast_" + i).setOpType("Cast").addInput(in.getName()).addOutput(wide)
-          .addAttribute(KnownAnswerModel.intAttr("to", TensorProto.DataType.INT64_VALUE)).build());
-      ValueInfoProto.Builder narrowed = in.toBuilder();
-      narrowed.getTypeBuilder().getTensorTypeBuilder().setElemType(TensorProto.DataType.INT32_VALUE);
-      g.setInput(i, narrowed);
-    }
-    List<NodeProto> nodes = new ArrayList<>(casts);
-    nodes.addAll(g.getNodeList());
-    g.clearNode().addAllNode(nodes);
-    return model.toBuilder().setGraph(g).build();
   }
 
   /**

@@ -4,12 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import dev.onnxskip.data.DataColumns;
+import dev.onnxskip.data.SyntheticData;
+import dev.onnxskip.data.WordTokenizer;
 import dev.onnxskip.graph.ModelIO;
-import dev.onnxskip.testing.SyntheticBert;
+import dev.onnxskip.runtime.Device;
 import dev.onnxskip.testing.SyntheticBert.Head;
 import dev.onnxskip.testing.SyntheticBert.LayerNorm;
 import dev.onnxskip.testing.SyntheticBert.Naming;
 import dev.onnxskip.testing.SyntheticBert.Spec;
+import dev.onnxskip.testing.SyntheticBert;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

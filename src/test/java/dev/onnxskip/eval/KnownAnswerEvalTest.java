@@ -5,11 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.onnxskip.data.DataColumns;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
-import dev.onnxskip.report.RunResults;
 import dev.onnxskip.rewrite.SkipSpan;
+import dev.onnxskip.runtime.Device;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

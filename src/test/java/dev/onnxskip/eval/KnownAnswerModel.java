@@ -10,6 +10,7 @@ import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
+import dev.onnxskip.data.WordTokenizer;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.probe.HeadWriter;
 import dev.onnxskip.probe.Pooling;
@@ -36,7 +37,7 @@ import java.util.Optional;
  * <p>The padding token embeds as 50 on the c axis: a head or engine that let padded positions into the
  * mean would turn short texts padded in a batch with long ones into c.
  */
-final class KnownAnswerModel {
+public final class KnownAnswerModel {
 
   static final List<String> LABELS = List.of("a", "b", "c");
   static final int LAYERS = 4;
@@ -162,7 +163,7 @@ final class KnownAnswerModel {
   }
 
   /** A graph input or output; a String dim is symbolic, a number fixed. */
-  static ValueInfoProto valueInfo(String name, TensorProto.DataType type, Object... dims) {
+  public static ValueInfoProto valueInfo(String name, TensorProto.DataType type, Object... dims) {
     TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
     for (Object d : dims) {
       if (d instanceof String symbol) {

@@ -12,11 +12,17 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.data.BatchPlan;
+import dev.onnxskip.data.EncodedDataset;
+import dev.onnxskip.data.Encoding;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SkipSpans;
+import dev.onnxskip.runtime.ClassifierSignature;
+import dev.onnxskip.runtime.Device;
+import dev.onnxskip.runtime.OrtRuntime;
 import dev.onnxskip.testing.SyntheticBert;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,7 +40,7 @@ import org.junit.jupiter.api.Test;
  * stacks cut into chunks, span lists with gaps, int32 token inputs.
  */
 class SharedPrefixEngineTest {
-  private static final Runtime CPU = Runtime.open(Device.CPU, 1);
+  private static final OrtRuntime CPU = OrtRuntime.open(Device.CPU, 1);
   private static final SyntheticBert.Spec SPEC =
       SyntheticBert.Spec.tiny(4).withHead(SyntheticBert.Head.MEAN_POOL_CLASSIFIER, 3);
 

@@ -3,21 +3,21 @@ package dev.onnxskip.probe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.onnxskip.eval.BatchPlan;
-import dev.onnxskip.eval.ClassifierSignature;
-import dev.onnxskip.eval.DataColumns;
-import dev.onnxskip.eval.Device;
-import dev.onnxskip.eval.EncodedDataset;
-import dev.onnxskip.eval.LabelledData;
-import dev.onnxskip.eval.Runtime;
-import dev.onnxskip.eval.TextEncoder;
-import dev.onnxskip.eval.VariantSession;
-import dev.onnxskip.eval.WeightBuffers;
+import dev.onnxskip.data.BatchPlan;
+import dev.onnxskip.data.DataColumns;
+import dev.onnxskip.data.EncodedDataset;
+import dev.onnxskip.data.LabelledData;
+import dev.onnxskip.data.TextEncoder;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.LayoutDetector;
 import dev.onnxskip.rewrite.SkipRewriter;
 import dev.onnxskip.rewrite.SkipSpan;
+import dev.onnxskip.runtime.ClassifierSignature;
+import dev.onnxskip.runtime.Device;
+import dev.onnxskip.runtime.OrtRuntime;
+import dev.onnxskip.runtime.VariantSession;
+import dev.onnxskip.runtime.WeightBuffers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,7 +49,7 @@ class ProbeRunTest {
   @EnumSource(Pooling.class)
   void graphLogitsEqualTheProbesOwnPrediction(Pooling pooling, @TempDir Path tmp) throws Exception {
     Path train = trainingData(tmp);
-    Runtime cpu = Runtime.open(Device.CPU, 1);
+    OrtRuntime cpu = OrtRuntime.open(Device.CPU, 1);
     ProbeRun.Outcome outcome = ProbeRun.train(ModelIO.load(ENCODER), TOKENIZER, train, DataColumns.DEFAULT, List.of(), pooling, 32, 10.0, cpu, 5);
     assertEquals(List.of("neg", "pos"), outcome.labels(), "labels default to the data's, sorted");
     assertEquals("{\"0\":\"neg\",\"1\":\"pos\"}", outcome.classifier().metadata().get("id2label"));

@@ -1,6 +1,7 @@
 package dev.onnxskip.report;
 
 import dev.onnxskip.eval.Metrics;
+import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
 import dev.onnxskip.rewrite.SkipSpan;
 import java.util.LinkedHashMap;
@@ -22,17 +23,17 @@ import java.util.Map;
  * 2-2       .7       .9
  * </pre>
  */
-final class HandRun {
-  static final List<String> LABELS = List.of("neg", "pos");
+public final class HandRun {
+  public static final List<String> LABELS = List.of("neg", "pos");
   static final int LAYERS = 3;
 
   private HandRun() {}
 
-  static RunResults results() {
+  public static RunResults results() {
     return results("2025-01-01T00:00:00Z");
   }
 
-  static RunResults results(String timestamp) {
+  public static RunResults results(String timestamp) {
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("model", "models/tiny/model.onnx");
     config.put("dataset", "data/tiny.tsv");

@@ -3,6 +3,7 @@ package dev.onnxskip.report;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.onnxskip.eval.Metrics;
+import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
 import dev.onnxskip.rewrite.SkipSpan;
 import java.io.IOException;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.onnxskip.eval.Metrics;
+import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
 import dev.onnxskip.rewrite.SkipSpan;
 import java.util.List;

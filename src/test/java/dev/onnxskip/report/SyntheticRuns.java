@@ -1,6 +1,7 @@
 package dev.onnxskip.report;
 
 import dev.onnxskip.eval.Metrics;
+import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
 import dev.onnxskip.rewrite.SkipSpan;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.onnxskip.testing;
 
+import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
@@ -196,5 +197,40 @@ public final class ModelEdits {
 
   private static NodeProto node(String name, String opType, List<String> inputs, String output) {
     return NodeProto.newBuilder().setName(name).setOpType(opType).addAllInput(inputs).addOutput(output).build();
+  }
+
+  /**
+   * The model with int32 token inputs: each graph input keeps its name but becomes int32, and a Cast
+   * back to int64 feeds the nodes that read it, as some exporters write it.
+   */
+  public static ModelProto withInt32Inputs(ModelProto model) {
+    GraphProto.Builder g = model.getGraph().toBuilder();
+    List<NodeProto> casts = new ArrayList<>();
+    for (int i = 0; i < g.getInputCount(); i++) {
+      ValueInfoProto in = g.getInput(i);
+      String wide = in.getName() + "_int64";
+      for (int n = 0; n < g.getNodeCount(); n++) {
+        NodeProto.Builder node = g.getNode(n).toBuilder();
+        for (int k = 0; k < node.getInputCount(); k++) {
+          if (node.getInput(k).equals(in.getName())) {
+            node.setInput(k, wide);
+          }
+        }
+        g.setNode(n, node);
+      }
+      casts.add(NodeProto.newBuilder().setName("/inputs/Cast_" + i).setOpType("Cast").addInput(in.getName()).addOutput(wide)
+          .addAttribute(intAttr("to", TensorProto.DataType.INT64_VALUE)).build());
+      ValueInfoProto.Builder narrowed = in.toBuilder();
+      narrowed.getTypeBuilder().getTensorTypeBuilder().setElemType(TensorProto.DataType.INT32_VALUE);
+      g.setInput(i, narrowed);
+    }
+    List<NodeProto> nodes = new ArrayList<>(casts);
+    nodes.addAll(g.getNodeList());
+    g.clearNode().addAllNode(nodes);
+    return model.toBuilder().setGraph(g).build();
+  }
+
+  private static AttributeProto intAttr(String name, long value) {
+    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
   }
 }

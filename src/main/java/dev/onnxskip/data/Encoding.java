@@ -1,4 +1,4 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.data;
 
 import java.util.Arrays;
 

@@ -1,4 +1,6 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.data;
+
+import dev.onnxskip.runtime.ClassifierSignature;
 
 /**
  * One padded batch of model inputs: {@code batchSize} rows of {@code seqLen} tokens, flat and

@@ -1,4 +1,4 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,12 +8,14 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.UsageException;
-import dev.onnxskip.eval.ClassifierSignature.Role;
-import dev.onnxskip.eval.ClassifierSignature.TokenInput;
+import dev.onnxskip.testing.ModelEdits;
+import dev.onnxskip.eval.KnownAnswerModel;
 import dev.onnxskip.graph.OnnxModel;
-import dev.onnxskip.testing.SyntheticBert;
+import dev.onnxskip.runtime.ClassifierSignature.Role;
+import dev.onnxskip.runtime.ClassifierSignature.TokenInput;
 import dev.onnxskip.testing.SyntheticBert.Head;
 import dev.onnxskip.testing.SyntheticBert.Spec;
+import dev.onnxskip.testing.SyntheticBert;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -35,7 +37,7 @@ class ClassifierSignatureTest {
     assertEquals("logits", signature.logitsOutput());
     assertEquals(3, signature.logitsWidth());
 
-    ClassifierSignature narrow = ClassifierSignature.of(OnnxModel.of(EvalInputsTest.withInt32Inputs(SyntheticBert.build(CLASSIFIER))),
+    ClassifierSignature narrow = ClassifierSignature.of(OnnxModel.of(ModelEdits.withInt32Inputs(SyntheticBert.build(CLASSIFIER))),
         Optional.empty());
     assertTrue(narrow.inputs().stream().allMatch(TokenInput::int32), narrow.toString());
   }

@@ -1,4 +1,4 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,10 +1,11 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.runtime;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.data.Batch;
 import dev.onnxskip.graph.OnnxModel;
 import java.util.Map;
 
@@ -26,7 +27,7 @@ public final class VariantSession implements AutoCloseable {
   }
 
   /** A session reading its large weights from {@code weights}, shared with other variants of the same source. */
-  public static VariantSession open(OnnxModel model, ClassifierSignature signature, Runtime runtime, String label, WeightBuffers weights) {
+  public static VariantSession open(OnnxModel model, ClassifierSignature signature, OrtRuntime runtime, String label, WeightBuffers weights) {
     try {
       return new VariantSession(ModelSession.open(model, runtime, weights), signature, label);
     } catch (OrtException e) {
@@ -57,7 +58,7 @@ public final class VariantSession implements AutoCloseable {
     }
   }
 
-  static String firstLine(String s) {
+  public static String firstLine(String s) {
     return s == null ? "" : s.lines().findFirst().orElse("").strip();
   }
 

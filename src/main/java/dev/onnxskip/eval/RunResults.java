@@ -1,6 +1,5 @@
-package dev.onnxskip.report;
+package dev.onnxskip.eval;
 
-import dev.onnxskip.eval.VariantResult;
 import dev.onnxskip.rewrite.SkipSpan;
 import java.util.ArrayList;
 import java.util.Collection;

@@ -1,4 +1,4 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.runtime;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
@@ -48,7 +48,7 @@ public final class ModelSession implements AutoCloseable {
    * Opens a session of {@code model} (external data, if any, is read first) with the options of
    * {@code runtime}, its weights in buffers of its own, released when it closes.
    */
-  public static ModelSession open(OnnxModel model, Runtime runtime) throws OrtException {
+  public static ModelSession open(OnnxModel model, OrtRuntime runtime) throws OrtException {
     WeightBuffers own = new WeightBuffers();
     try {
       return open(model, runtime, own, Optional.of(own));
@@ -63,11 +63,11 @@ public final class ModelSession implements AutoCloseable {
    * another session of a model sharing them (a variant of the same source); the caller closes the
    * buffers after every session that reads them.
    */
-  public static ModelSession open(OnnxModel model, Runtime runtime, WeightBuffers buffers) throws OrtException {
+  public static ModelSession open(OnnxModel model, OrtRuntime runtime, WeightBuffers buffers) throws OrtException {
     return open(model, runtime, buffers, Optional.empty());
   }
 
-  private static ModelSession open(OnnxModel model, Runtime runtime, WeightBuffers buffers, Optional<WeightBuffers> owned)
+  private static ModelSession open(OnnxModel model, OrtRuntime runtime, WeightBuffers buffers, Optional<WeightBuffers> owned)
       throws OrtException {
     OnnxModel inlined = ExternalData.inline(model);
     try (OrtSession.SessionOptions opts = runtime.sessionOptions()) {

@@ -1,4 +1,4 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.data;
 
 /**
  * Which columns (CSV/TSV header names) or fields (JSON Lines keys) of a data file hold the text, the

@@ -1,4 +1,4 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.data;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

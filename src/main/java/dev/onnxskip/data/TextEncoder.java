@@ -1,4 +1,4 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.data;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;

@@ -1,4 +1,4 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.runtime;
 
 import dev.onnxskip.UsageException;
 import java.util.regex.Matcher;

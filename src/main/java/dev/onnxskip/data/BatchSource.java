@@ -1,4 +1,4 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.data;
 
 /**
  * The batches of a tokenized data set, built on demand so that memory holds one padded batch at a

@@ -1,8 +1,9 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.runtime;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import dev.onnxskip.data.Batch;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.util.HashMap;

@@ -1,11 +1,10 @@
-package dev.onnxskip.report;
+package dev.onnxskip.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.onnxskip.eval.Metrics;
-import dev.onnxskip.eval.VariantResult;
+import dev.onnxskip.report.HandRun;
 import dev.onnxskip.rewrite.SkipSpan;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.runtime;
 
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;

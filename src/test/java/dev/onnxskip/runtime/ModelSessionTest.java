@@ -1,4 +1,4 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,9 +26,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * A session whose large weights go to ONNX Runtime as buffers computes what a session loaded from
@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Test;
  */
 class ModelSessionTest {
   private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
-  private static final Runtime CPU = Runtime.open(Device.CPU, 1);
+  private static final OrtRuntime CPU = OrtRuntime.open(Device.CPU, 1);
   private static final long[][] IDS = {{101, 7592, 2088, 2003, 1037, 3231, 102, 0}, {101, 2023, 3185, 2001, 6659, 1010, 2204, 102}};
   private static final long[][] MASK = {{1, 1, 1, 1, 1, 1, 1, 0}, {1, 1, 1, 1, 1, 1, 1, 1}};
 

@@ -1,4 +1,4 @@
-package dev.onnxskip.eval;
+package dev.onnxskip.runtime;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -21,7 +21,7 @@ import java.util.Optional;
  * @param device the device sessions actually run on (never {@code auto})
  * @param note how the device was chosen, for the user, e.g. "auto: CUDA unavailable (...), using cpu"
  */
-public record Runtime(Device device, int threads, String note) {
+public record OrtRuntime(Device device, int threads, String note) {
 
   /** Libraries the CUDA provider of ONNX Runtime 1.29 loads, in the order it needs them. */
   static final List<String> CUDA_LIBRARIES =
@@ -38,25 +38,25 @@ public record Runtime(Device device, int threads, String note) {
    * @throws UsageException for a negative thread count
    * @throws OnnxSkipException when CUDA is asked for and cannot load
    */
-  public static Runtime open(Device requested, int threads) {
+  public static OrtRuntime open(Device requested, int threads) {
     if (threads < 0) {
       throw new UsageException("--threads must be positive (or left out for the runtime's default), got " + threads);
     }
     return switch (requested.kind()) {
-      case CPU -> new Runtime(Device.CPU, threads, "cpu");
+      case CPU -> new OrtRuntime(Device.CPU, threads, "cpu");
       case CUDA -> {
         Optional<String> problem = cudaProblem(requested.cudaDevice());
         if (problem.isPresent()) {
           throw new OnnxSkipException("--device " + requested + ": " + problem.get());
         }
-        yield new Runtime(requested, threads, requested.toString());
+        yield new OrtRuntime(requested, threads, requested.toString());
       }
       case AUTO -> {
         Device cuda = new Device(Device.Kind.CUDA, 0);
         Optional<String> problem = cudaProblem(0);
         yield problem.isEmpty()
-            ? new Runtime(cuda, threads, "auto: using cuda:0")
-            : new Runtime(Device.CPU, threads, "auto: CUDA unavailable (" + problem.get() + "), using cpu");
+            ? new OrtRuntime(cuda, threads, "auto: using cuda:0")
+            : new OrtRuntime(Device.CPU, threads, "auto: CUDA unavailable (" + problem.get() + "), using cpu");
       }
     };
   }
