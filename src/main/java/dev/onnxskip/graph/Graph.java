@@ -187,7 +187,8 @@ public final class Graph {
   /**
    * Removes every node, initializer, value info and annotation that no graph output depends on.
    * Run-time graph inputs stay, even when unused, so that a variant keeps the input signature of its
-   * source and remains a drop-in replacement.
+   * source and remains a drop-in replacement. A quantization annotation stays with its tensor, and
+   * keeps the scale and zero-point tensors it names.
    */
   public void cleanup() {
     Map<String, Node> producer = new HashMap<>();
@@ -198,27 +199,43 @@ public final class Graph {
         }
       }
     }
+    Set<String> runtimeInputs = new HashSet<>();
+    runtimeInputs().forEach(v -> runtimeInputs.add(v.getName()));
     Set<Node> live = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     Set<String> liveTensors = new HashSet<>();
+    // Every output of a live node stays named, so value infos and annotations of those stay too.
+    Set<String> defined = new HashSet<>();
+    List<TensorAnnotation> annotations = new ArrayList<>(shell.getQuantizationAnnotationList());
     ArrayDeque<String> todo = new ArrayDeque<>(outputNames());
     while (!todo.isEmpty()) {
-      String t = todo.pop();
-      if (!liveTensors.add(t)) {
-        continue;
+      while (!todo.isEmpty()) {
+        String t = todo.pop();
+        if (!liveTensors.add(t)) {
+          continue;
+        }
+        defined.add(t);
+        Node p = producer.get(t);
+        if (p != null && live.add(p)) {
+          todo.addAll(p.allInputs());
+          defined.addAll(p.outputs());
+        }
       }
-      Node p = producer.get(t);
-      if (p != null && live.add(p)) {
-        todo.addAll(p.allInputs());
+      // The parameters of a kept annotation are live; their producers may define more annotated tensors.
+      for (TensorAnnotation a : annotations) {
+        if (defined.contains(a.getTensorName())) {
+          a.getQuantParameterTensorNamesList().forEach(e -> {
+            if (!liveTensors.contains(e.getValue())) {
+              todo.add(e.getValue());
+            }
+          });
+        }
       }
     }
     nodes.removeIf(n -> !live.contains(n));
-    // Every output of a live node stays named, so keep value infos of those too.
-    Set<String> defined = new HashSet<>(liveTensors);
-    nodes.forEach(n -> defined.addAll(n.outputs()));
     initializers.keySet().removeIf(name -> !liveTensors.contains(name));
-    inputs.removeIf(v -> !liveTensors.contains(v.getName()) && !isRuntimeInputName(v.getName()));
+    // Decided before the initializers went: a default whose initializer is gone is no run-time input.
+    inputs.removeIf(v -> !liveTensors.contains(v.getName()) && !runtimeInputs.contains(v.getName()));
     valueInfo.keySet().removeIf(name -> !defined.contains(name));
-    List<TensorAnnotation> annotations = new ArrayList<>(shell.getQuantizationAnnotationList());
     annotations.removeIf(a -> !defined.contains(a.getTensorName()));
     if (annotations.size() != shell.getQuantizationAnnotationCount()) {
       shell = shell.toBuilder().clearQuantizationAnnotation().addAllQuantizationAnnotation(annotations).build();
@@ -230,10 +247,6 @@ public final class Graph {
     Set<String> read = new HashSet<>(outputNames());
     nodes.forEach(n -> read.addAll(n.allInputs()));
     inputs.removeIf(v -> !read.contains(v.getName()));
-  }
-
-  private boolean isRuntimeInputName(String name) {
-    return !initializers.containsKey(name) && inputs.stream().anyMatch(v -> v.getName().equals(name));
   }
 
   /**
