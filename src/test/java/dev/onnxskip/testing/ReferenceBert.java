@@ -12,15 +12,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntPredicate;
 
 /**
  * A plain, loop-by-loop BERT forward pass in double precision that reads its parameters out of a torch-form
  * synthetic model: the independent check that the graph computes a real BERT (embeddings, attention with a
  * key mask, erf GELU, post-norm residuals, heads) rather than something that merely runs. Linear weights are
  * found through the MatMul/Add nodes of the module (the weight's own name, {@code onnx::MatMul_N}, says
- * nothing), layer-norm parameters and embedding tables by their PyTorch names.
+ * nothing), layer-norm parameters and embedding tables by their PyTorch names. It shares no code with the
+ * graph IR or the rewrite, so it can also tell what a model with layers skipped must compute.
  */
-final class ReferenceBert {
+public final class ReferenceBert {
 
   private static final double EPSILON = 1e-12;
 
@@ -31,7 +33,7 @@ final class ReferenceBert {
   private final String params;
   private final boolean distil;
 
-  ReferenceBert(ModelProto model, Spec spec) {
+  public ReferenceBert(ModelProto model, Spec spec) {
     if (spec.naming() == Naming.ANONYMOUS || spec.naming() == Naming.SCRAMBLED) {
       throw new IllegalArgumentException("the reference finds parameters by their torch names");
     }
@@ -60,8 +62,22 @@ final class ReferenceBert {
     return stream;
   }
 
+  /**
+   * The encoder's output with the layers {@code skipped} accepts replaced by the identity: each
+   * skipped layer passes its input on unchanged, as a skip variant's rewired residual stream does.
+   */
+  public double[][][] encode(Inputs inputs, IntPredicate skipped) {
+    double[][][] hidden = embeddings(inputs);
+    for (int layer = 0; layer < spec.layers(); layer++) {
+      if (!skipped.test(layer)) {
+        hidden = layer(layer, hidden, inputs.attentionMask());
+      }
+    }
+    return hidden;
+  }
+
   /** The head's logits for the last boundary. */
-  double[][] logits(double[][][] hidden, Inputs inputs) {
+  public double[][] logits(double[][][] hidden, Inputs inputs) {
     int batch = hidden.length;
     double[][] logits = new double[batch][];
     for (int b = 0; b < batch; b++) {
