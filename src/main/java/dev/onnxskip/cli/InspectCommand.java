@@ -1,13 +1,10 @@
 package dev.onnxskip.cli;
 
-import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
-import dev.onnxskip.graph.TensorTypes;
+import dev.onnxskip.graph.TensorInfo;
 import dev.onnxskip.layout.Block;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
@@ -55,18 +52,13 @@ public final class InspectCommand implements Callable<Integer> {
   }
 
   static Map<String, Object> report(OnnxModel model, EncoderLayout layout) {
-    ModelProto p = model.proto();
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("file", model.describe());
-    r.put("ir_version", p.getIrVersion());
-    Map<String, Long> opsets = new LinkedHashMap<>();
-    for (OperatorSetIdProto o : p.getOpsetImportList()) {
-      opsets.put(o.getDomain().isEmpty() ? "ai.onnx" : o.getDomain(), o.getVersion());
-    }
-    r.put("opsets", opsets);
-    r.put("producer", (p.getProducerName() + " " + p.getProducerVersion()).strip());
-    r.put("inputs", signature(model.graph().runtimeInputs()));
-    r.put("outputs", signature(model.graph().outputs()));
+    r.put("ir_version", model.irVersion());
+    r.put("opsets", model.opsets());
+    r.put("producer", model.producer());
+    r.put("inputs", signature(model.runtimeInputs()));
+    r.put("outputs", signature(model.outputs()));
     r.put("layers", layout.layers());
     r.put("hidden_size", layout.hiddenSize());
     r.put("vocabulary_size", layout.vocabularySize().isPresent() ? layout.vocabularySize().getAsLong() : null);
@@ -91,25 +83,24 @@ public final class InspectCommand implements Callable<Integer> {
     return r;
   }
 
-  private static List<Map<String, String>> signature(List<ValueInfoProto> values) {
+  private static List<Map<String, String>> signature(List<TensorInfo> values) {
     List<Map<String, String>> list = new ArrayList<>();
-    for (ValueInfoProto v : values) {
-      list.add(Map.of("name", v.getName(), "type", TensorTypes.describe(v)));
+    for (TensorInfo v : values) {
+      list.add(Map.of("name", v.name(), "type", v.description()));
     }
     return list;
   }
 
   private static void printText(PrintWriter out, OnnxModel model, EncoderLayout layout) {
-    ModelProto p = model.proto();
     out.printf("model      %s%n", model.describe());
-    out.printf("ir         %d, opsets %s%n", p.getIrVersion(),
-        p.getOpsetImportList().stream().map(o -> (o.getDomain().isEmpty() ? "ai.onnx" : o.getDomain()) + " " + o.getVersion()).toList());
-    out.printf("producer   %s %s%n", p.getProducerName(), p.getProducerVersion());
-    for (ValueInfoProto v : model.graph().runtimeInputs()) {
-      out.printf("input      %s: %s%n", v.getName(), TensorTypes.describe(v));
+    out.printf("ir         %d, opsets %s%n", model.irVersion(),
+        model.opsets().entrySet().stream().map(o -> o.getKey() + " " + o.getValue()).toList());
+    out.printf("producer   %s%n", model.producer());
+    for (TensorInfo v : model.runtimeInputs()) {
+      out.printf("input      %s: %s%n", v.name(), v.description());
     }
-    for (ValueInfoProto v : model.graph().outputs()) {
-      out.printf("output     %s: %s%n", v.getName(), TensorTypes.describe(v));
+    for (TensorInfo v : model.outputs()) {
+      out.printf("output     %s: %s%n", v.name(), v.description());
     }
     Provenance.read(model).ifPresent(v -> out.printf("variant    %s%n", v.describe()));
     out.printf("encoder    %d layers, hidden size %d, found by %s (%s)%n",

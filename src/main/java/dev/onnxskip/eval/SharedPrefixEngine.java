@@ -14,6 +14,7 @@ import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.data.Batch;
 import dev.onnxskip.data.BatchSource;
+import dev.onnxskip.graph.ElementType;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.Graph;
 import dev.onnxskip.graph.Node;
@@ -93,7 +94,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
 
   /** With another bound on the token rows of a stacked run, for tests that need stacks cut into chunks. */
   SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, OrtRuntime runtime, BatchSource batches, int stackTokens) {
-    if (layout.streamElemType() != TensorProto.DataType.FLOAT_VALUE) {
+    if (layout.streamElemType() != ElementType.FLOAT) {
       throw new OnnxSkipException(model.describe() + ": the residual stream " + layout.boundary(0)
           + " is not float32; the shared engine stacks float32 states only (use --engine naive)");
     }
@@ -151,7 +152,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   private static OnnxModel switchedLayers(OnnxModel inlined, EncoderLayout layout, String logitsOutput) {
     int layers = layout.layers();
     OnnxModel cut = SubModels.extract(inlined, layout, List.of(layout.boundary(0)), List.of(logitsOutput));
-    Graph g = cut.graph();
+    Graph g = cut.copyGraph();
     Map<String, Integer> boundaryIndex = new HashMap<>();
     for (int k = 0; k <= layers; k++) {
       boundaryIndex.put(layout.boundary(k), k);
@@ -265,7 +266,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
             ? TensorShapeProto.Dimension.newBuilder().setDimValue(layout.hiddenSize())
             : TensorShapeProto.Dimension.newBuilder().setDimParam("hidden"));
     return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-        TypeProto.Tensor.newBuilder().setElemType(layout.streamElemType()).setShape(shape))).build();
+        TypeProto.Tensor.newBuilder().setElemType(layout.streamElemType().code()).setShape(shape))).build();
   }
 
   @Override

@@ -30,6 +30,26 @@ public final class ExternalData {
   /** Where an external tensor's bytes are; {@code length} is -1 when the entry omits it (to end of file). */
   public record Ref(String location, long offset, long length) {}
 
+  /**
+   * A tensor with {@code t}'s name, type and shape whose bytes are declared to be at {@code ref};
+   * the one place that spells the external-data entries.
+   */
+  public static TensorProto pointingTo(TensorProto t, Ref ref) {
+    return TensorProto.newBuilder()
+        .setName(t.getName())
+        .addAllDims(t.getDimsList())
+        .setDataType(t.getDataType())
+        .setDataLocation(DataLocation.EXTERNAL)
+        .addExternalData(entry("location", ref.location()))
+        .addExternalData(entry("offset", Long.toString(ref.offset())))
+        .addExternalData(entry("length", Long.toString(ref.length())))
+        .build();
+  }
+
+  private static StringStringEntryProto entry(String key, String value) {
+    return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
+  }
+
   public static Optional<Ref> refOf(TensorProto t) {
     if (t.getDataLocation() != DataLocation.EXTERNAL) {
       return Optional.empty();

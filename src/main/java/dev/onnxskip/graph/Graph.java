@@ -76,17 +76,6 @@ public final class Graph {
     return b.build();
   }
 
-  /** An independent copy; tensor protos are immutable and shared. */
-  public Graph copy() {
-    return new Graph(
-        shell,
-        new ArrayList<>(nodes),
-        new LinkedHashMap<>(initializers),
-        new ArrayList<>(inputs),
-        new ArrayList<>(outputs),
-        new LinkedHashMap<>(valueInfo));
-  }
-
   public String name() {
     return shell.getName();
   }
@@ -97,6 +86,11 @@ public final class Graph {
 
   public Map<String, TensorProto> initializers() {
     return Collections.unmodifiableMap(initializers);
+  }
+
+  /** The shape and type of initializer {@code name}, if there is one. */
+  public java.util.Optional<WeightInfo> weight(String name) {
+    return java.util.Optional.ofNullable(initializers.get(name)).map(WeightInfo::of);
   }
 
   public List<ValueInfoProto> inputs() {
@@ -135,10 +129,6 @@ public final class Graph {
   /** Removes the nodes that produce any of {@code tensors}, e.g. when constants replace them. */
   public void removeProducersOf(Set<String> tensors) {
     nodes.removeIf(n -> n.outputs().stream().anyMatch(tensors::contains));
-  }
-
-  public void addNodes(List<Node> more) {
-    nodes.addAll(more);
   }
 
   public void addInitializer(TensorProto t) {

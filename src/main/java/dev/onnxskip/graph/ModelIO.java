@@ -42,18 +42,6 @@ public final class ModelIO {
     return model;
   }
 
-  /** Parses model bytes held in memory; {@code label} names them in messages. */
-  public static OnnxModel parse(byte[] bytes, String label) {
-    if (bytes.length == 0) {
-      throw new OnnxSkipException(label + ": empty, not an ONNX model");
-    }
-    try {
-      return OnnxModel.of(parse(new java.io.ByteArrayInputStream(bytes), label));
-    } catch (IOException e) {
-      throw new OnnxSkipException(label + ": cannot read: " + e.getMessage(), e);
-    }
-  }
-
   private static ModelProto parse(InputStream in, String label) throws IOException {
     ModelProto proto;
     try {

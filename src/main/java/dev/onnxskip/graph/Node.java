@@ -26,6 +26,11 @@ public record Node(NodeProto proto) {
     return proto.getDomain();
   }
 
+  /** Whether the node is a standard ONNX operator ({@code ""} or {@code "ai.onnx"} domain). */
+  public boolean inDefaultDomain() {
+    return Domains.isDefault(domain());
+  }
+
   /** Positional inputs; an empty string marks an omitted optional input. */
   public List<String> inputs() {
     return proto.getInputList();
@@ -37,7 +42,7 @@ public record Node(NodeProto proto) {
 
   /** The operator name with its domain, as users read it: {@code com.microsoft.Attention}. */
   public String qualifiedOpType() {
-    return domain().isEmpty() || domain().equals("ai.onnx") ? opType() : domain() + "." + opType();
+    return inDefaultDomain() ? opType() : domain() + "." + opType();
   }
 
   /** A readable handle for messages: the node name, or its op type and first output when unnamed. */

@@ -4,9 +4,12 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A model as loaded: the model-level protobuf fields (IR version, opsets, producer, metadata), its
@@ -24,9 +27,42 @@ public record OnnxModel(ModelProto proto, Optional<Path> source) {
     return source.map(p -> p.toAbsolutePath().getParent()).orElse(Path.of("").toAbsolutePath());
   }
 
-  /** A fresh mutable IR of this model's graph. */
-  public Graph graph() {
+  /** A fresh mutable IR of this model's graph: a copy, which changes do not reach this model. */
+  public Graph copyGraph() {
     return Graph.fromProto(proto.getGraph());
+  }
+
+  /** The inputs a caller feeds: declared graph inputs that no initializer provides a default for. */
+  public List<TensorInfo> runtimeInputs() {
+    Set<String> initialized = new HashSet<>();
+    proto.getGraph().getInitializerList().forEach(t -> initialized.add(t.getName()));
+    return TensorInfo.of(proto.getGraph().getInputList().stream().filter(v -> !initialized.contains(v.getName())).toList());
+  }
+
+  public List<TensorInfo> outputs() {
+    return TensorInfo.of(proto.getGraph().getOutputList());
+  }
+
+  public List<String> outputNames() {
+    return proto.getGraph().getOutputList().stream().map(v -> v.getName()).toList();
+  }
+
+  public long irVersion() {
+    return proto.getIrVersion();
+  }
+
+  /** "name version" of the exporter that wrote the model, or "" when it did not say. */
+  public String producer() {
+    return (proto.getProducerName() + " " + proto.getProducerVersion()).strip();
+  }
+
+  /** Imported opsets by domain, in file order, with the default domain spelled "ai.onnx". */
+  public Map<String, Long> opsets() {
+    Map<String, Long> m = new LinkedHashMap<>();
+    for (OperatorSetIdProto o : proto.getOpsetImportList()) {
+      m.put(Domains.isDefault(o.getDomain()) ? Domains.DEFAULT : o.getDomain(), o.getVersion());
+    }
+    return m;
   }
 
   /** This model with another graph; IR version, opsets and metadata are kept, so variants are drop-in. */
@@ -53,13 +89,7 @@ public record OnnxModel(ModelProto proto, Optional<Path> source) {
 
   /** The opset version imported for a domain ("" or "ai.onnx" for the default domain), if any. */
   public Optional<Long> opset(String domain) {
-    for (OperatorSetIdProto o : proto.getOpsetImportList()) {
-      String d = o.getDomain().equals("ai.onnx") ? "" : o.getDomain();
-      if (d.equals(domain)) {
-        return Optional.of(o.getVersion());
-      }
-    }
-    return Optional.empty();
+    return Optional.ofNullable(opsets().get(Domains.isDefault(domain) ? Domains.DEFAULT : domain));
   }
 
   /** Where the model came from, for messages. */

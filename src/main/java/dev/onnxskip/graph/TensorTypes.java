@@ -14,18 +14,7 @@ public final class TensorTypes {
 
   /** Bytes per element; 0 for strings and unknown types, whose size the dims cannot tell. */
   public static int elementSize(int dataType) {
-    DataType t = DataType.forNumber(dataType);
-    if (t == null) {
-      return 0;
-    }
-    return switch (t) {
-      case FLOAT, INT32, UINT32 -> 4;
-      case DOUBLE, INT64, UINT64, COMPLEX64 -> 8;
-      case COMPLEX128 -> 16;
-      case FLOAT16, BFLOAT16, INT16, UINT16 -> 2;
-      case INT8, UINT8, BOOL, FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ -> 1;
-      default -> 0;
-    };
+    return ElementType.of(dataType).byteSize();
   }
 
   public static long elementCount(TensorProto t) {

@@ -1,5 +1,6 @@
 package dev.onnxskip.layout;
 
+import dev.onnxskip.graph.Node;
 import java.util.List;
 
 /**
@@ -8,7 +9,7 @@ import java.util.List;
  * @param index 0-based layer number, as in the export's own names
  * @param input the residual-stream tensor the block reads
  * @param output the residual-stream tensor the block writes; the next block's input
- * @param nodes positions, in the (topologically sorted) graph, of the nodes only this block uses
+ * @param nodes the nodes only this block uses, in topological order
  * @param parameterCount elements of the initializers only this block uses (the weights that skipping
  *     it removes from the file)
  * @param parameterBytes bytes of those initializers
@@ -19,7 +20,7 @@ public record Block(
     int index,
     String input,
     String output,
-    List<Integer> nodes,
+    List<Node> nodes,
     long parameterCount,
     long parameterBytes,
     List<String> sideInputs) {

@@ -1,16 +1,16 @@
 package dev.onnxskip.layout;
 
-import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.onnxskip.graph.Graph;
 import dev.onnxskip.graph.Node;
 import dev.onnxskip.graph.TensorIndex;
-import dev.onnxskip.graph.TensorTypes;
+import dev.onnxskip.graph.WeightInfo;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -54,11 +54,11 @@ final class BlockContents {
     }
     List<Block> blocks = new ArrayList<>();
     for (int k = 0; k < layers; k++) {
-      List<Integer> members = new ArrayList<>();
+      List<Node> members = new ArrayList<>();
       Set<String> produced = new LinkedHashSet<>();
       for (int i = 0; i < nodes.size(); i++) {
         if (owner[i] == k) {
-          members.add(i);
+          members.add(nodes.get(i));
           produced.addAll(nodes.get(i).outputs());
         }
       }
@@ -66,14 +66,13 @@ final class BlockContents {
       long bytes = 0;
       Set<String> sideInputs = new LinkedHashSet<>();
       Set<String> counted = new LinkedHashSet<>();
-      for (int i : members) {
-        Node n = nodes.get(i);
+      for (Node n : members) {
         for (String in : n.allInputs()) {
-          TensorProto init = graph.initializers().get(in);
-          if (init != null) {
+          Optional<WeightInfo> init = graph.weight(in);
+          if (init.isPresent()) {
             if (onlyUsedBy(in, k, owner, index) && counted.add(in)) {
-              params += TensorTypes.elementCount(init);
-              bytes += TensorTypes.byteSize(init);
+              params += init.get().elementCount();
+              bytes += init.get().byteSize();
             }
           } else if (!produced.contains(in) && !in.equals(boundaries.get(k))) {
             sideInputs.add(in);

@@ -1,5 +1,6 @@
 package dev.onnxskip.layout;
 
+import dev.onnxskip.graph.ElementType;
 import java.util.List;
 
 /**
@@ -14,7 +15,7 @@ import java.util.List;
  *     {@code manual}
  * @param evidence what supports the result, in words, e.g. "6 attention blocks on the residual
  *     stream, 2 LayerNorms each; agrees with /encoder/layer.N name scopes"
- * @param streamElemType ONNX element type of the residual stream (1 = float)
+ * @param streamElemType element type of the residual stream
  * @param hiddenSize width of the residual stream, or -1 when the graph does not tell
  * @param embeddingRows rows of the token-embedding table: token ids must stay below it
  * @param positionRows how many positions the position-embedding table serves, or -1 when the graph
@@ -26,7 +27,7 @@ public record EncoderLayout(
     List<String> sharedSideInputs,
     String strategy,
     String evidence,
-    int streamElemType,
+    ElementType streamElemType,
     long hiddenSize,
     long embeddingRows,
     long positionRows) {

@@ -1,8 +1,8 @@
 package dev.onnxskip.layout;
 
-import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.UsageException;
+import dev.onnxskip.graph.ElementType;
 import dev.onnxskip.graph.Graph;
 import dev.onnxskip.graph.Node;
 import dev.onnxskip.graph.OnnxModel;
@@ -32,7 +32,7 @@ public final class LayoutDetector {
    * when the graph has no token-embedding lookup or no position table that can be told.
    */
   public static OptionalLong maxPositions(OnnxModel model) {
-    Graph graph = model.graph();
+    Graph graph = model.copyGraph();
     TensorIndex index = new TensorIndex(graph);
     try {
       long rows = ResidualStream.positionRows(graph, index, ResidualStream.tokenEmbedding(graph, index));
@@ -61,7 +61,7 @@ public final class LayoutDetector {
    */
   public static EncoderLayout detect(OnnxModel model, List<String> manualBoundaries) {
     try {
-      return detect(model.graph(), manualBoundaries);
+      return detect(model.copyGraph(), manualBoundaries);
     } catch (UsageException e) {
       // Boundaries that do not fit the model are a wrong argument, not a broken model.
       throw new UsageException(model.describe() + ": " + e.getMessage());
@@ -110,13 +110,9 @@ public final class LayoutDetector {
     List<String> shared = new ArrayList<>(blocks.get(0).sideInputs());
     blocks.forEach(b -> shared.retainAll(b.sideInputs()));
     ResidualStream.TokenEmbedding emb = stream.embedding;
-    int elemType = isFloat(emb.elemType()) ? emb.elemType() : DataType.FLOAT_VALUE;
+    ElementType elemType = emb.elemType().isFloatingPoint() ? emb.elemType() : ElementType.FLOAT;
     return new EncoderLayout(boundaries, blocks, shared, strategy, evidence, elemType, emb.width(), emb.rows(),
         ResidualStream.positionRows(graph, index, emb));
-  }
-
-  private static boolean isFloat(int t) {
-    return t == DataType.FLOAT_VALUE || t == DataType.FLOAT16_VALUE || t == DataType.BFLOAT16_VALUE || t == DataType.DOUBLE_VALUE;
   }
 
   /** Boundaries from structure, or null boundaries with what was found in {@code evidence}. */

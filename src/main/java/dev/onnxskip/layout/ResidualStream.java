@@ -1,10 +1,11 @@
 package dev.onnxskip.layout;
 
-import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.graph.ElementType;
 import dev.onnxskip.graph.Graph;
 import dev.onnxskip.graph.Node;
 import dev.onnxskip.graph.TensorIndex;
+import dev.onnxskip.graph.WeightInfo;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -44,7 +45,7 @@ final class ResidualStream {
    * The token-embedding table: its output tensor, rows (the vocabulary the model accepts), width
    * (the hidden size) and element type.
    */
-  record TokenEmbedding(String output, long rows, long width, int elemType) {}
+  record TokenEmbedding(String output, long rows, long width, ElementType elemType) {}
 
   private ResidualStream(TokenEmbedding embedding, List<String> chain, Map<String, String> idom) {
     this.embedding = embedding;
@@ -54,10 +55,6 @@ final class ResidualStream {
     for (int i = 0; i < chain.size(); i++) {
       chainIndex.put(chain.get(i), i);
     }
-  }
-
-  boolean onChain(String tensor) {
-    return chainIndex.containsKey(tensor);
   }
 
   int indexOf(String tensor) {
@@ -182,12 +179,12 @@ final class ResidualStream {
       }
       String table = fused ? n.inputs().get(2) : n.inputs().get(0);
       String ids = fused ? n.inputs().get(0) : n.inputs().get(1);
-      Optional<TensorProto> weights = weightTable(table, graph, index);
-      if (weights.isEmpty() || weights.get().getDimsCount() != 2 || !readsGraphInput(ids, index)) {
+      Optional<WeightInfo> weights = weightTable(table, graph, index);
+      if (weights.isEmpty() || weights.get().dims().size() != 2 || !readsGraphInput(ids, index)) {
         continue;
       }
-      TensorProto w = weights.get();
-      TokenEmbedding candidate = new TokenEmbedding(n.outputs().get(0), w.getDims(0), w.getDims(1), w.getDataType());
+      WeightInfo w = weights.get();
+      TokenEmbedding candidate = new TokenEmbedding(n.outputs().get(0), w.dims().get(0), w.dims().get(1), w.elementType());
       if (fused) {
         return candidate;
       }
@@ -227,9 +224,9 @@ final class ResidualStream {
       } else {
         continue;
       }
-      Optional<TensorProto> w = weightTable(table, graph, index);
-      if (w.isPresent() && w.get().getDimsCount() == 2 && w.get().getDims(1) == tokens.width() && w.get().getDims(0) >= MIN_POSITION_ROWS) {
-        long positions = w.get().getDims(0) - unused;
+      Optional<WeightInfo> w = weightTable(table, graph, index);
+      if (w.isPresent() && w.get().dims().size() == 2 && w.get().dims().get(1) == tokens.width() && w.get().dims().get(0) >= MIN_POSITION_ROWS) {
+        long positions = w.get().dims().get(0) - unused;
         rows = rows < 0 ? positions : Math.min(rows, positions);
       }
     }
@@ -257,12 +254,12 @@ final class ResidualStream {
   }
 
   /** A weight table that is an initializer, possibly behind a DequantizeLinear or Cast. */
-  private static Optional<TensorProto> weightTable(String tensor, Graph graph, TensorIndex index) {
+  private static Optional<WeightInfo> weightTable(String tensor, Graph graph, TensorIndex index) {
     String t = tensor;
     for (int hops = 0; hops < 3; hops++) {
-      TensorProto init = graph.initializers().get(t);
-      if (init != null) {
-        return Optional.of(init);
+      Optional<WeightInfo> init = graph.weight(t);
+      if (init.isPresent()) {
+        return init;
       }
       Optional<Integer> p = index.producer(t);
       if (p.isEmpty()) {

@@ -109,7 +109,7 @@ final class StreamFacts {
   }
 
   static boolean isAttention(Node n) {
-    boolean softmax = n.opType().equals("Softmax") && (n.domain().isEmpty() || n.domain().equals("ai.onnx"));
+    boolean softmax = n.opType().equals("Softmax") && n.inDefaultDomain();
     return softmax || (n.domain().equals("com.microsoft") && ATTENTION_CONTRIB_OPS.contains(n.opType()));
   }
 

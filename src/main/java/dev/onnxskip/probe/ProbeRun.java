@@ -1,7 +1,5 @@
 package dev.onnxskip.probe;
 
-import ai.onnx.proto.OnnxMl.TensorProto.DataType;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -15,9 +13,12 @@ import dev.onnxskip.data.EncodedDataset;
 import dev.onnxskip.data.LabelSet;
 import dev.onnxskip.data.LabelledData;
 import dev.onnxskip.data.TextEncoder;
+import dev.onnxskip.graph.ElementType;
 import dev.onnxskip.graph.OnnxModel;
-import dev.onnxskip.graph.TensorTypes;
+import dev.onnxskip.graph.TensorInfo;
 import dev.onnxskip.layout.LayoutDetector;
+import dev.onnxskip.rewrite.HeadWriter;
+import dev.onnxskip.rewrite.Pooling;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.ModelSession;
 import dev.onnxskip.runtime.OrtRuntime;
@@ -75,19 +76,19 @@ public final class ProbeRun {
 
   /** The encoder's token-state output: {@code last_hidden_state}, or its only 3-D float output. */
   static String tokenStatesOutput(OnnxModel encoder) {
-    List<ValueInfoProto> outputs = encoder.graph().outputs();
-    Optional<ValueInfoProto> named = outputs.stream().filter(o -> o.getName().equals("last_hidden_state")).findFirst();
+    List<TensorInfo> outputs = encoder.outputs();
+    Optional<TensorInfo> named = outputs.stream().filter(o -> o.name().equals("last_hidden_state")).findFirst();
     if (named.isPresent()) {
-      return named.get().getName();
+      return named.get().name();
     }
-    List<ValueInfoProto> threeD = outputs.stream()
-        .filter(o -> o.getType().getTensorType().getElemType() == DataType.FLOAT_VALUE && TensorTypes.dims(o).size() == 3)
+    List<TensorInfo> threeD = outputs.stream()
+        .filter(o -> o.elementType() == ElementType.FLOAT && o.dims().size() == 3)
         .toList();
     if (threeD.size() != 1) {
       throw new OnnxSkipException(encoder.describe() + ": expected an encoder with a 'last_hidden_state' output or one 3-D float output, found "
-          + outputs.stream().map(o -> o.getName() + " " + TensorTypes.describe(o)).toList());
+          + outputs.stream().map(o -> o.name() + " " + o.description()).toList());
     }
-    return threeD.get(0).getName();
+    return threeD.get(0).name();
   }
 
   /** Pooled token states of every example, in dataset order. */

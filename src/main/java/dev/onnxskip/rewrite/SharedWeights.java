@@ -2,9 +2,7 @@ package dev.onnxskip.rewrite;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TensorProto.DataLocation;
 import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.OnnxModel;
@@ -65,20 +63,8 @@ final class SharedWeights {
       if (ref == null) {
         continue;
       }
-      g.setInitializer(i, TensorProto.newBuilder()
-          .setName(t.getName())
-          .addAllDims(t.getDimsList())
-          .setDataType(t.getDataType())
-          .setDataLocation(DataLocation.EXTERNAL)
-          .addExternalData(entry("location", ref.location()))
-          .addExternalData(entry("offset", Long.toString(ref.offset())))
-          .addExternalData(entry("length", Long.toString(ref.length())))
-          .build());
+      g.setInitializer(i, ExternalData.pointingTo(t, ref));
     }
     return variant.toBuilder().setGraph(g).build();
-  }
-
-  private static StringStringEntryProto entry(String key, String value) {
-    return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
   }
 }

@@ -25,7 +25,7 @@ public final class SkipRewriter {
     if (span.end() >= layout.layers()) {
       throw new IllegalArgumentException("span " + span + " is outside the model's " + layout.layers() + " layers");
     }
-    Graph g = model.graph();
+    Graph g = model.copyGraph();
     String keep = layout.boundary(span.start());
     Set<String> graphOutputs = new HashSet<>(g.outputNames());
     // Stream tensors after the bypass point that are graph outputs (the encoder output, or every

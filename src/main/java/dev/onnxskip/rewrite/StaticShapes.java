@@ -120,7 +120,7 @@ public final class StaticShapes {
    * @throws OnnxSkipException naming the input whose shape cannot be made static
    */
   public static OnnxModel apply(OnnxModel model, Dims dims) {
-    Graph g = model.graph();
+    Graph g = model.copyGraph();
     Map<String, Long> symbols = new HashMap<>();
     List<ValueInfoProto> inputs = new ArrayList<>();
     Set<String> runtime = new HashSet<>();
@@ -283,7 +283,7 @@ public final class StaticShapes {
     Set<String> outputs = new HashSet<>(g.outputNames());
     Map<String, IntTensor> folded = new LinkedHashMap<>();
     for (Node n : g.nodes()) {
-      if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
+      if (!n.inDefaultDomain()) {
         continue;
       }
       Optional<IntTensor> value = n.opType().equals("Constant") ? constantValue(model, n) : evaluate(n, known, staticShapes, opset(model));
@@ -311,7 +311,7 @@ public final class StaticShapes {
     int count = g.nodes().size();
     for (int i = 0; i < count; i++) {
       Node n = g.nodes().get(i);
-      if (!n.opType().equals("Unsqueeze") || !(n.domain().isEmpty() || n.domain().equals("ai.onnx"))) {
+      if (!n.opType().equals("Unsqueeze") || !n.inDefaultDomain()) {
         continue;
       }
       long[] axes = opset >= 13 ? constantInput(model, g, n.inputs().get(1)).map(IntTensor::values).orElse(null) : intsAttrOrNull(n, "axes");

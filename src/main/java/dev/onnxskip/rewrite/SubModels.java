@@ -26,7 +26,7 @@ public final class SubModels {
 
   /** The part of the model after {@code layout.boundary(k)}, which it reads as a graph input. */
   public static OnnxModel suffix(OnnxModel model, EncoderLayout layout, int k) {
-    return extract(model, layout, List.of(layout.boundary(k)), model.graph().outputNames());
+    return extract(model, layout, List.of(layout.boundary(k)), model.copyGraph().outputNames());
   }
 
   /**
@@ -34,7 +34,7 @@ public final class SubModels {
    * needs) and computes {@code outputs}. Unused original inputs are dropped.
    */
   public static OnnxModel extract(OnnxModel model, EncoderLayout layout, List<String> cutInputs, List<String> outputs) {
-    Graph g = model.graph();
+    Graph g = model.copyGraph();
     TensorIndex index = new TensorIndex(g);
     for (String t : cutInputs) {
       if (!index.isDefined(t)) {
@@ -86,7 +86,7 @@ public final class SubModels {
     return ValueInfoProto.newBuilder()
         .setName(tensor)
         .setType(TypeProto.newBuilder().setTensorType(
-            TypeProto.Tensor.newBuilder().setElemType(layout.streamElemType()).setShape(shape)))
+            TypeProto.Tensor.newBuilder().setElemType(layout.streamElemType().code()).setShape(shape)))
         .build();
   }
 }

@@ -1,6 +1,7 @@
 package dev.onnxskip.rewrite;
 
 import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.graph.Domains;
 import dev.onnxskip.graph.ModelIO;
 import java.nio.file.Path;
 import java.util.List;
@@ -105,10 +106,10 @@ public final class Validator {
       if (!isOnnxDomain(o.getKey())) {
         continue;
       }
-      String domain = o.getKey().equals("ai.onnx") ? "" : o.getKey();
+      String domain = Domains.isDefault(o.getKey()) ? "" : o.getKey();
       int max = ReferenceOnnx.maxOpset(domain);
       if (o.getValue() > max) {
-        throw new OnnxSkipException(file + ": imports " + (domain.isEmpty() ? "ai.onnx" : domain) + " opset "
+        throw new OnnxSkipException(file + ": imports " + (domain.isEmpty() ? Domains.DEFAULT : domain) + " opset "
             + o.getValue() + ", newer than the ONNX " + ReferenceOnnx.VERSION + " checker knows (up to " + max
             + "); it cannot be validated here");
       }
@@ -116,6 +117,6 @@ public final class Validator {
   }
 
   private static boolean isOnnxDomain(String domain) {
-    return domain.isEmpty() || domain.equals("ai.onnx") || domain.equals("ai.onnx.ml");
+    return Domains.isDefault(domain) || domain.equals("ai.onnx.ml");
   }
 }

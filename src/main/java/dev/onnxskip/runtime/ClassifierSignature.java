@@ -1,12 +1,10 @@
 package dev.onnxskip.runtime;
 
-import ai.onnx.proto.OnnxMl.TensorProto.DataType;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.UsageException;
-import dev.onnxskip.graph.Graph;
+import dev.onnxskip.graph.ElementType;
 import dev.onnxskip.graph.OnnxModel;
-import dev.onnxskip.graph.TensorTypes;
+import dev.onnxskip.graph.TensorInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -33,32 +31,28 @@ public record ClassifierSignature(List<TokenInput> inputs, String logitsOutput, 
    *     float output
    */
   public static ClassifierSignature of(OnnxModel model, Optional<String> logitsName) {
-    Graph g = model.graph();
-    ValueInfoProto logits = pickLogits(model, g, logitsName);
-    List<String> dims = TensorTypes.dims(logits);
-    long width = dims.size() == 2 && dims.get(1).matches("\\d+") ? Long.parseLong(dims.get(1)) : -1;
-    return new ClassifierSignature(tokenInputs(model), logits.getName(), width);
+    TensorInfo logits = pickLogits(model, logitsName);
+    long width = logits.dims().size() == 2 ? logits.fixedDim(1).orElse(-1) : -1;
+    return new ClassifierSignature(tokenInputs(model), logits.name(), width);
   }
 
   /** The token inputs a model declares (classifier or bare encoder), with their roles. */
   public static List<TokenInput> tokenInputs(OnnxModel model) {
-    Graph g = model.graph();
     List<TokenInput> inputs = new ArrayList<>();
-    for (ValueInfoProto v : g.runtimeInputs()) {
-      int type = v.getType().getTensorType().getElemType();
-      boolean int32 = type == DataType.INT32_VALUE;
-      if (!int32 && type != DataType.INT64_VALUE) {
-        throw new OnnxSkipException(model.describe() + ": input '" + v.getName() + "' is " + TensorTypes.describe(v)
+    for (TensorInfo v : model.runtimeInputs()) {
+      boolean int32 = v.elementType() == ElementType.INT32;
+      if (!int32 && v.elementType() != ElementType.INT64) {
+        throw new OnnxSkipException(model.describe() + ": input '" + v.name() + "' is " + v.description()
             + "; a text classifier takes int64 or int32 token tensors");
       }
-      Role role = role(model, v.getName());
+      Role role = role(model, v.name());
       for (TokenInput other : inputs) {
         if (other.role() == role) {
-          throw new OnnxSkipException(model.describe() + ": inputs '" + other.name() + "' and '" + v.getName()
+          throw new OnnxSkipException(model.describe() + ": inputs '" + other.name() + "' and '" + v.name()
               + "' both look like " + role.name().toLowerCase(Locale.ROOT) + "; eval feeds each tokenizer output to one input");
         }
       }
-      inputs.add(new TokenInput(v.getName(), role, int32));
+      inputs.add(new TokenInput(v.name(), role, int32));
     }
     if (inputs.stream().noneMatch(i -> i.role() == Role.INPUT_IDS)) {
       throw new OnnxSkipException(model.describe() + ": no input takes token ids (expected one named like input_ids)");
@@ -86,25 +80,25 @@ public record ClassifierSignature(List<TokenInput> inputs, String logitsOutput, 
         + "' takes; expected input_ids, attention_mask or token_type_ids");
   }
 
-  private static ValueInfoProto pickLogits(OnnxModel model, Graph g, Optional<String> requested) {
-    List<ValueInfoProto> outputs = g.outputs();
+  private static TensorInfo pickLogits(OnnxModel model, Optional<String> requested) {
+    List<TensorInfo> outputs = model.outputs();
     if (requested.isPresent()) {
-      return outputs.stream().filter(o -> o.getName().equals(requested.get())).findFirst()
+      return outputs.stream().filter(o -> o.name().equals(requested.get())).findFirst()
           .orElseThrow(() -> new UsageException("--logits-output: the model has no output '" + requested.get()
-              + "'; its outputs are " + g.outputNames()));
+              + "'; its outputs are " + model.outputNames()));
     }
-    Optional<ValueInfoProto> named = outputs.stream().filter(o -> o.getName().equals("logits")).findFirst();
+    Optional<TensorInfo> named = outputs.stream().filter(o -> o.name().equals("logits")).findFirst();
     if (named.isPresent()) {
       return named.get();
     }
-    List<ValueInfoProto> twoD = outputs.stream()
-        .filter(o -> o.getType().getTensorType().getElemType() == DataType.FLOAT_VALUE && TensorTypes.dims(o).size() == 2)
+    List<TensorInfo> twoD = outputs.stream()
+        .filter(o -> o.elementType() == ElementType.FLOAT && o.dims().size() == 2)
         .toList();
     if (twoD.size() == 1) {
       return twoD.get(0);
     }
     throw new OnnxSkipException(model.describe() + ": no logits output: expected an output named 'logits' or exactly one 2-D float output, found "
-        + outputs.stream().map(o -> o.getName() + " " + TensorTypes.describe(o)).toList()
+        + outputs.stream().map(o -> o.name() + " " + o.description()).toList()
         + (twoD.isEmpty() ? " (is this an encoder without a classifier head? 'onnx-skip probe' trains one)" : "; pick one with --logits-output"));
   }
 }

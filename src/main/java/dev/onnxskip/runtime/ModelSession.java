@@ -1,7 +1,6 @@
 package dev.onnxskip.runtime;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
-import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -91,15 +90,7 @@ public final class ModelSession implements AutoCloseable {
 
   /** The weight as external data at {@link #IN_MEMORY}: its name, type and dims without its bytes. */
   private static TensorProto placeholder(TensorProto t) {
-    return t.toBuilder().clearRawData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
-        .addExternalData(entry("location", IN_MEMORY))
-        .addExternalData(entry("offset", "0"))
-        .addExternalData(entry("length", Integer.toString(t.getRawData().size())))
-        .build();
-  }
-
-  private static StringStringEntryProto entry(String key, String value) {
-    return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
+    return ExternalData.pointingTo(t, new ExternalData.Ref(IN_MEMORY, 0, t.getRawData().size()));
   }
 
   public OrtSession session() {

@@ -19,6 +19,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.graph.ElementType;
 import dev.onnxskip.graph.Graph;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.Node;
@@ -106,7 +107,7 @@ class LayoutDetectorTest {
     assertEquals(spec.layers(), layout.layers());
     assertEquals("structure", layout.strategy());
     assertEquals(spec.hidden(), layout.hiddenSize());
-    assertEquals(TensorProto.DataType.FLOAT_VALUE, layout.streamElemType());
+    assertEquals(ElementType.FLOAT, layout.streamElemType());
     for (Block b : layout.blocks()) {
       assertEquals(c.built().boundaries().get(b.index()), b.input());
       assertEquals(c.built().boundaries().get(b.index() + 1), b.output());
@@ -177,7 +178,9 @@ class LayoutDetectorTest {
       for (int k = 0; k < named.layers(); k++) {
         Block a = named.blocks().get(k);
         Block b = nameless.blocks().get(k);
-        assertEquals(a.nodes(), b.nodes(), "the same nodes, by position, in block " + k);
+        assertEquals(a.nodes().stream().map(Node::opType).toList(), b.nodes().stream().map(Node::opType).toList(),
+            "the same operators, in the same order, in block " + k);
+        assertEquals(a.nodes().stream().map(n -> n.inputs().size()).toList(), b.nodes().stream().map(n -> n.inputs().size()).toList());
         assertEquals(a.parameterCount(), b.parameterCount());
         assertEquals(a.sideInputs().size(), b.sideInputs().size());
       }
@@ -479,17 +482,16 @@ class LayoutDetectorTest {
     assertEquals(floats.boundaries(), ints.boundaries());
     assertEquals("structure", ints.strategy());
     assertEquals(List.of("/Mul_output_0"), ints.sharedSideInputs());
-    Graph graph = model.graph();
-    graph.toposort();
+    Graph graph = model.copyGraph();
     for (Block b : ints.blocks()) {
       // The quantizer of block k's input is named after the tensor it reads, outside layer k's scope
       // (the embeddings' or layer k-1's), but only block k reads it, so skipping k must remove it.
       String quantizer = b.input() + "_QuantizeLinear";
       int at = indexOf(graph, quantizer);
       assertEquals("DynamicQuantizeLinear", graph.nodes().get(at).opType());
-      assertTrue(b.nodes().contains(at), quantizer + " belongs to block " + b.index());
+      assertTrue(b.nodes().contains(graph.nodes().get(at)), quantizer + " belongs to block " + b.index());
       assertFalse(quantizer.startsWith("/encoder/layer." + b.index() + "/"));
-      long matMulIntegers = b.nodes().stream().filter(i -> graph.nodes().get(i).opType().equals("MatMulInteger")).count();
+      long matMulIntegers = b.nodes().stream().filter(n -> n.opType().equals("MatMulInteger")).count();
       assertEquals(6, matMulIntegers, "Q, K, V, attention output, intermediate and output MatMuls of block " + b.index());
     }
   }

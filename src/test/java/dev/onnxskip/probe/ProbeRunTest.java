@@ -11,8 +11,11 @@ import dev.onnxskip.data.TextEncoder;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.LayoutDetector;
+import dev.onnxskip.rewrite.HeadWriter;
+import dev.onnxskip.rewrite.Pooling;
 import dev.onnxskip.rewrite.SkipRewriter;
 import dev.onnxskip.rewrite.SkipSpan;
+import dev.onnxskip.rewrite.Validator;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.Device;
 import dev.onnxskip.runtime.OrtRuntime;
@@ -85,7 +88,7 @@ class ProbeRunTest {
 
   @ParameterizedTest
   @EnumSource(Pooling.class)
-  void headSurvivesEverySkipRewrite(Pooling pooling) {
+  void headPassesTheValidatorAndSurvivesEverySkipRewrite(Pooling pooling, @TempDir Path tmp) {
     OnnxModel encoder = ModelIO.load(ENCODER);
     float[] weights = new float[384 * 3];
     for (int i = 0; i < weights.length; i++) {
@@ -93,12 +96,15 @@ class ProbeRunTest {
     }
     OnnxModel classifier = HeadWriter.append(encoder, "last_hidden_state", "attention_mask", pooling, weights, new float[] {0.1f, 0.2f, 0.3f},
         List.of("a", "b", "c"));
+    Path saved = tmp.resolve("classifier.onnx");
+    ModelIO.save(classifier.proto(), saved);
+    assertTrue(Validator.validate(saved).uncheckedOps().isEmpty(), "the head is standard ONNX the reference checker accepts");
     var layout = LayoutDetector.detect(classifier);
     assertEquals(6, layout.layers(), "the head is not mistaken for a block");
     for (SkipSpan span : List.of(new SkipSpan(0, 5), new SkipSpan(2, 3))) {
       OnnxModel variant = SkipRewriter.variant(classifier, layout, span, "sha");
-      assertEquals(List.of("logits"), variant.graph().outputNames());
-      assertTrue(variant.graph().initializers().containsKey("/onnx_skip_probe/classifier.weight"), "head weights kept");
+      assertEquals(List.of("logits"), variant.copyGraph().outputNames());
+      assertTrue(variant.copyGraph().initializers().containsKey("/onnx_skip_probe/classifier.weight"), "head weights kept");
     }
   }
 }

@@ -103,7 +103,7 @@ class NodeRuntimeTest {
 
   /** The token inputs of the script's rule (see its header), for the inputs this variant declares. */
   static Map<String, long[][]> tokenInputs(OnnxModel variant) {
-    List<ValueInfoProto> inputs = variant.graph().runtimeInputs();
+    List<ValueInfoProto> inputs = variant.copyGraph().runtimeInputs();
     List<String> dims = TensorTypes.dims(inputs.get(0));
     int batch = dims.get(0).matches("\\d+") ? Integer.parseInt(dims.get(0)) : 2;
     int sequence = dims.get(1).matches("\\d+") ? Integer.parseInt(dims.get(1)) : 8;

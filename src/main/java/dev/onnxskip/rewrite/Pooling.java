@@ -1,4 +1,4 @@
-package dev.onnxskip.probe;
+package dev.onnxskip.rewrite;
 
 /** How token states become one vector per text. */
 public enum Pooling {

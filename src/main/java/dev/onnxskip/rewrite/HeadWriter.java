@@ -1,4 +1,4 @@
-package dev.onnxskip.probe;
+package dev.onnxskip.rewrite;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
@@ -41,7 +41,7 @@ public final class HeadWriter {
       float[] weights, float[] bias, List<String> labels) {
     int numLabels = labels.size();
     int hidden = weights.length / numLabels;
-    Graph g = encoder.graph();
+    Graph g = encoder.copyGraph();
     long opset = encoder.opset("").orElseThrow(() -> new OnnxSkipException(encoder.describe() + ": imports no default-domain opset"));
     String pooled;
     if (pooling == Pooling.CLS) {
