@@ -1,8 +1,7 @@
 package dev.onnxskip.eval;
 
-import dev.onnxskip.rewrite.SkipSpan;
+import dev.onnxskip.rewrite.Variant;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Computes the logits of the baseline and of skip variants over a data set. Engines report work
@@ -17,7 +16,7 @@ public interface EvalEngine {
    */
   @FunctionalInterface
   interface Sink {
-    void done(Optional<SkipSpan> span, int[] rows, float[][] logits);
+    void done(Variant span, int[] rows, float[][] logits);
 
     /** The work reported since the last flush is a consistent unit (e.g. one batch of every variant). */
     default void flush() {}
@@ -36,5 +35,5 @@ public interface EvalEngine {
    * Evaluates the variants in {@code todo} over every batch not in {@code skipBatches} (batches
    * an earlier, interrupted run already finished for all of them).
    */
-  void run(List<Optional<SkipSpan>> todo, java.util.Set<Integer> skipBatches, Sink sink, Progress progress);
+  void run(List<Variant> todo, java.util.Set<Integer> skipBatches, Sink sink, Progress progress);
 }

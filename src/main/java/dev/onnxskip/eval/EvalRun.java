@@ -26,6 +26,7 @@ import dev.onnxskip.report.ResultsCsv;
 import dev.onnxskip.report.ResultsJson;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SkipSpans;
+import dev.onnxskip.rewrite.Variant;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.OrtRuntime;
 import java.io.IOException;
@@ -39,7 +40,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
@@ -103,12 +103,12 @@ public final class EvalRun {
     String tokenizerSha = Digests.sha256(cfg.tokenizer());
     String runKey = runKey(cfg, modelSha, weightsSha, dataSha, tokenizerSha);
 
-    List<Optional<SkipSpan>> all = new ArrayList<>();
-    all.add(Optional.empty());
-    spans.forEach(s -> all.add(Optional.of(s)));
+    List<Variant> all = new ArrayList<>();
+    all.add(Variant.BASELINE);
+    all.addAll(spans);
     int n = data.size();
     long started = System.nanoTime();
-    Map<Optional<SkipSpan>, float[][]> logits = new LinkedHashMap<>();
+    Map<Variant, float[][]> logits = new LinkedHashMap<>();
     all.forEach(s -> logits.put(s, new float[n][]));
     int resumed;
     try (Journal journal = Journal.open(outDir, runKey, resume, force)) {
@@ -116,14 +116,14 @@ public final class EvalRun {
         removeEarlierOutputs(outDir);
       }
       for (Journal.Entry e : journal.done()) {
-        float[][] target = logits.get(e.span());
+        float[][] target = logits.get(e.variant());
         if (target != null) {
           for (int i = 0; i < e.rows().length; i++) {
             target[e.rows()[i]] = e.logits()[i];
           }
         }
       }
-      List<Optional<SkipSpan>> todo = all.stream().filter(s -> !complete(logits.get(s))).toList();
+      List<Variant> todo = all.stream().filter(s -> !complete(logits.get(s))).toList();
       resumed = all.size() - todo.size();
       Set<Integer> skipBatches = finishedBatches(batches, todo, logits);
       long examplesLeft = 0;
@@ -136,7 +136,7 @@ public final class EvalRun {
         int[] finished = {resumed};
         EvalEngine.Sink sink = new EvalEngine.Sink() {
           @Override
-          public void done(Optional<SkipSpan> span, int[] rows, float[][] values) {
+          public void done(Variant span, int[] rows, float[][] values) {
             float[][] target = logits.get(span);
             for (int i = 0; i < rows.length; i++) {
               target[rows[i]] = values[i];
@@ -161,9 +161,9 @@ public final class EvalRun {
     double seconds = (System.nanoTime() - started) / 1e9;
 
     List<VariantResult> variants = new ArrayList<>();
-    for (Optional<SkipSpan> s : all) {
+    for (Variant s : all) {
       int[] predicted = argmax(logits.get(s));
-      variants.add(new VariantResult(s.orElse(null), Metrics.of(labels.names(), gold, predicted)));
+      variants.add(new VariantResult(s, Metrics.of(labels.names(), gold, predicted)));
     }
     Map<String, Object> provenance = new LinkedHashMap<>();
     provenance.put("model_sha256", modelSha);
@@ -200,7 +200,7 @@ public final class EvalRun {
   }
 
   private static void runEngine(EvalConfig cfg, OnnxModel model, EncoderLayout layout, ClassifierSignature signature,
-      OrtRuntime runtime, BatchSource batches, String modelSha, List<Optional<SkipSpan>> todo, Set<Integer> skipBatches,
+      OrtRuntime runtime, BatchSource batches, String modelSha, List<Variant> todo, Set<Integer> skipBatches,
       EvalEngine.Sink sink, Listener listener) {
     if (cfg.engine().equals("naive")) {
       new NaiveEngine(model, layout, signature, runtime, batches, modelSha).run(todo, skipBatches, sink, listener::examples);
@@ -254,12 +254,12 @@ public final class EvalRun {
   }
 
   /** Batches whose examples an earlier run already finished under every variant still to do. */
-  private static Set<Integer> finishedBatches(BatchSource batches, List<Optional<SkipSpan>> todo, Map<Optional<SkipSpan>, float[][]> logits) {
+  private static Set<Integer> finishedBatches(BatchSource batches, List<Variant> todo, Map<Variant, float[][]> logits) {
     Set<Integer> done = new HashSet<>();
     for (int b = 0; b < batches.batchCount(); b++) {
       boolean finished = !todo.isEmpty();
       for (int row : batches.batch(b).exampleIndices()) {
-        for (Optional<SkipSpan> s : todo) {
+        for (Variant s : todo) {
           finished &= logits.get(s)[row] != null;
         }
       }
@@ -319,9 +319,9 @@ public final class EvalRun {
   }
 
   private static void writePredictions(Path file, LabelledData data, LabelSet labels, int[] gold,
-      List<Optional<SkipSpan>> all, Map<Optional<SkipSpan>, float[][]> logits) {
+      List<Variant> all, Map<Variant, float[][]> logits) {
     ObjectMapper compact = new ObjectMapper();
-    Map<Optional<SkipSpan>, int[]> predicted = new LinkedHashMap<>();
+    Map<Variant, int[]> predicted = new LinkedHashMap<>();
     all.forEach(s -> predicted.put(s, argmax(logits.get(s))));
     AtomicFiles.write(file, out -> {
       for (int i = 0; i < gold.length; i++) {
@@ -331,8 +331,8 @@ public final class EvalRun {
         line.put("gold", labels.names().get(gold[i]));
         ObjectNode preds = line.putObject("predicted");
         ObjectNode raw = line.putObject("logits");
-        for (Optional<SkipSpan> s : all) {
-          String key = s.map(SkipSpan::toString).orElse("baseline");
+        for (Variant s : all) {
+          String key = s.name();
           preds.put(key, labels.names().get(predicted.get(s)[i]));
           var arr = raw.putArray(key);
           for (float f : logits.get(s)[i]) {

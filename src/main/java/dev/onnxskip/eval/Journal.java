@@ -9,6 +9,7 @@ import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.UsageException;
 import dev.onnxskip.rewrite.SkipSpan;
+import dev.onnxskip.rewrite.Variant;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,7 +46,7 @@ public final class Journal implements AutoCloseable {
   private static final Set<String> NON_FINITE = Set.of("NaN", "Infinity", "-Infinity");
 
   /** Logits of some examples under one variant: its span (empty for the baseline) and dataset rows. */
-  public record Entry(Optional<SkipSpan> span, int[] rows, float[][] logits) {}
+  public record Entry(Variant variant, int[] rows, float[][] logits) {}
 
   private final Path file;
   private final FileChannel lockChannel;
@@ -142,8 +143,8 @@ public final class Journal implements AutoCloseable {
 
   private static String line(Entry entry) {
     ObjectNode line = JSON.createObjectNode();
-    if (entry.span().isPresent()) {
-      line.putArray("span").add(entry.span().get().start()).add(entry.span().get().end());
+    if (entry.variant() instanceof SkipSpan span) {
+      line.putArray("span").add(span.start()).add(span.end());
     } else {
       line.putNull("span");
     }
@@ -244,7 +245,7 @@ public final class Journal implements AutoCloseable {
         || r.size() != l.size() || !StreamSupport.stream(l.spliterator(), false).allMatch(JsonNode::isArray)) {
       return Optional.empty();
     }
-    Optional<SkipSpan> span = s.isNull() ? Optional.empty() : Optional.of(new SkipSpan(s.get(0).asInt(), s.get(1).asInt()));
+    Variant span = s.isNull() ? Variant.BASELINE : new SkipSpan(s.get(0).asInt(), s.get(1).asInt());
     int[] rows = new int[r.size()];
     for (int i = 0; i < rows.length; i++) {
       rows[i] = r.get(i).asInt();

@@ -6,13 +6,13 @@ import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.rewrite.SkipRewriter;
 import dev.onnxskip.rewrite.SkipSpan;
+import dev.onnxskip.rewrite.Variant;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.OrtRuntime;
 import dev.onnxskip.runtime.VariantSession;
 import dev.onnxskip.runtime.WeightBuffers;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -44,17 +44,17 @@ public final class NaiveEngine implements EvalEngine {
   }
 
   @Override
-  public void run(List<Optional<SkipSpan>> todo, Set<Integer> skipBatches, Sink sink, Progress progress) {
+  public void run(List<Variant> todo, Set<Integer> skipBatches, Sink sink, Progress progress) {
     try (WeightBuffers weights = new WeightBuffers()) {
-      for (Optional<SkipSpan> span : todo) {
-        runVariant(span, skipBatches, sink, progress, weights);
+      for (Variant which : todo) {
+        runVariant(which, skipBatches, sink, progress, weights);
       }
     }
   }
 
-  private void runVariant(Optional<SkipSpan> span, Set<Integer> skipBatches, Sink sink, Progress progress, WeightBuffers weights) {
-    OnnxModel variant = span.map(s -> SkipRewriter.variant(model, layout, s, sourceSha256)).orElse(model);
-    String label = span.map(s -> "variant skipping layers " + s).orElse("the baseline model");
+  private void runVariant(Variant which, Set<Integer> skipBatches, Sink sink, Progress progress, WeightBuffers weights) {
+    OnnxModel variant = which instanceof SkipSpan s ? SkipRewriter.variant(model, layout, s, sourceSha256) : model;
+    String label = which.isBaseline() ? "the baseline model" : "variant skipping layers " + which;
     List<int[]> rows = new ArrayList<>();
     List<float[]> logits = new ArrayList<>();
     try (VariantSession session = VariantSession.open(variant, signature, runtime, label, weights)) {
@@ -69,7 +69,7 @@ public final class NaiveEngine implements EvalEngine {
       }
     }
     // One journal entry per variant: the naive engine's unit of work is a whole session.
-    sink.done(span, rows.stream().flatMapToInt(java.util.Arrays::stream).toArray(), logits.toArray(new float[0][]));
+    sink.done(which, rows.stream().flatMapToInt(java.util.Arrays::stream).toArray(), logits.toArray(new float[0][]));
     sink.flush();
   }
 }

@@ -22,6 +22,7 @@ import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SubModels;
+import dev.onnxskip.rewrite.Variant;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.ModelSession;
 import dev.onnxskip.runtime.OrtRuntime;
@@ -38,7 +39,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -275,16 +275,16 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   }
 
   @Override
-  public void run(List<Optional<SkipSpan>> todo, Set<Integer> skipBatches, Sink sink, Progress progress) {
-    boolean wantBaseline = todo.contains(Optional.<SkipSpan>empty());
+  public void run(List<Variant> todo, Set<Integer> skipBatches, Sink sink, Progress progress) {
+    boolean wantBaseline = todo.contains(Variant.BASELINE);
     // Spans grouped by their last skipped layer, starts ascending: they continue through the same
     // blocks, and consecutive starts are consecutive states in the state buffer.
     TreeMap<Integer, List<Integer>> startsByEnd = new TreeMap<>();
     int deepestStart = 0;
-    for (Optional<SkipSpan> s : todo) {
-      if (s.isPresent()) {
-        startsByEnd.computeIfAbsent(s.get().end(), e -> new ArrayList<>()).add(s.get().start());
-        deepestStart = Math.max(deepestStart, s.get().start());
+    for (Variant v : todo) {
+      if (v instanceof SkipSpan s) {
+        startsByEnd.computeIfAbsent(s.end(), e -> new ArrayList<>()).add(s.start());
+        deepestStart = Math.max(deepestStart, s.start());
       }
     }
     startsByEnd.values().forEach(Collections::sort);
@@ -299,7 +299,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
       try (BatchRun run = new BatchRun(batch, buffers)) {
         float[][] baseline = run.prefix(prefixDepth);
         if (wantBaseline) {
-          sink.done(Optional.empty(), batch.exampleIndices(), baseline);
+          sink.done(Variant.BASELINE, batch.exampleIndices(), baseline);
         }
         for (Map.Entry<Integer, List<Integer>> group : startsByEnd.entrySet()) {
           run.suffixes(group.getKey(), group.getValue(), sink);
@@ -421,7 +421,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
           logits = logits(result, copies);
         }
         for (int i = 0; i < copies; i++) {
-          sink.done(Optional.of(new SkipSpan(chunk.get(i), end)), batch.exampleIndices(), Arrays.copyOfRange(logits, i * n, (i + 1) * n));
+          sink.done(new SkipSpan(chunk.get(i), end), batch.exampleIndices(), Arrays.copyOfRange(logits, i * n, (i + 1) * n));
         }
       }
     }

@@ -17,6 +17,7 @@ import dev.onnxskip.eval.Metrics;
 import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
 import dev.onnxskip.rewrite.SkipSpan;
+import dev.onnxskip.rewrite.Variant;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -173,7 +174,7 @@ public final class ResultsJson {
   private static VariantResult readVariant(Fields in, JsonNode node, String where, List<String> labels) {
     in.require(node.isObject(), where, "an object");
     JsonNode spanNode = in.field(node, "span", n -> n.isNull() || isSpan(n), "null or [first, last]", where);
-    SkipSpan span = null;
+    Variant span = Variant.BASELINE;
     if (!spanNode.isNull()) {
       try {
         span = new SkipSpan(spanNode.get(0).asInt(), spanNode.get(1).asInt());

@@ -1,5 +1,6 @@
 package dev.onnxskip.rewrite;
 
+import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.graph.OnnxModel;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -42,12 +43,17 @@ public record Provenance(SkipSpan span, int sourceLayers, String sourceSha256, S
     if (!m.containsKey(SPAN)) {
       return Optional.empty();
     }
-    String[] se = m.get(SPAN).split("-");
-    return Optional.of(new Provenance(
-        new SkipSpan(Integer.parseInt(se[0]), Integer.parseInt(se[1])),
-        Integer.parseInt(m.getOrDefault(SOURCE_LAYERS, "-1")),
-        m.getOrDefault(SOURCE_SHA, ""),
-        m.getOrDefault(VERSION, "")));
+    SkipSpan span;
+    int sourceLayers;
+    try {
+      span = SkipSpans.parseSyntax(m.get(SPAN));
+      sourceLayers = Integer.parseInt(m.getOrDefault(SOURCE_LAYERS, "-1"));
+    } catch (IllegalArgumentException e) {
+      // NumberFormatException is one: a hand-edited or foreign file, not a bug of this tool.
+      throw new OnnxSkipException(model.describe() + ": metadata " + SPAN + " / " + SOURCE_LAYERS + " is not what onnx-skip writes: "
+          + e.getMessage());
+    }
+    return Optional.of(new Provenance(span, sourceLayers, m.getOrDefault(SOURCE_SHA, ""), m.getOrDefault(VERSION, "")));
   }
 
   public String describe() {

@@ -4,7 +4,7 @@ package dev.onnxskip.rewrite;
  * An inclusive span of encoder layers to replace with the identity. Layers are numbered from 0,
  * as in the export's own names: {@code 2-3} skips layers 2 and 3.
  */
-public record SkipSpan(int start, int end) implements Comparable<SkipSpan> {
+public record SkipSpan(int start, int end) implements Variant {
 
   public SkipSpan {
     if (start < 0 || end < start) {
@@ -16,8 +16,14 @@ public record SkipSpan(int start, int end) implements Comparable<SkipSpan> {
     return end - start + 1;
   }
 
+  @Override
   public boolean skips(int layer) {
     return layer >= start && layer <= end;
+  }
+
+  @Override
+  public String name() {
+    return toString();
   }
 
   /** Every contiguous span of a model with {@code layers} layers, ordered by start, then end. */
@@ -29,11 +35,6 @@ public record SkipSpan(int start, int end) implements Comparable<SkipSpan> {
       }
     }
     return spans;
-  }
-
-  @Override
-  public int compareTo(SkipSpan o) {
-    return start != o.start ? Integer.compare(start, o.start) : Integer.compare(end, o.end);
   }
 
   @Override

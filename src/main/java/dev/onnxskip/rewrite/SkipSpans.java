@@ -33,9 +33,28 @@ public final class SkipSpans {
   }
 
   public static SkipSpan parseOne(String text, int layers) {
+    SkipSpan span;
+    try {
+      span = parseSyntax(text);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+    if (span.end() >= layers) {
+      throw new UsageException("span '" + text + "' is out of range: the model has " + layers + " layers, numbered 0-" + (layers - 1));
+    }
+    return span;
+  }
+
+  /**
+   * The span a text "S-E" or "K" names, whatever the model: the one reading of span text, used for
+   * the command line and for the span a variant file records.
+   *
+   * @throws IllegalArgumentException saying what is wrong with the text
+   */
+  public static SkipSpan parseSyntax(String text) {
     Matcher m = SPAN.matcher(text);
     if (!m.matches()) {
-      throw new UsageException("malformed span '" + text + "': expected START-END with layer numbers from 0, e.g. 2-3");
+      throw new IllegalArgumentException("malformed span '" + text + "': expected START-END with layer numbers from 0, e.g. 2-3");
     }
     int start;
     int end;
@@ -43,13 +62,11 @@ public final class SkipSpans {
       start = Integer.parseInt(m.group(1));
       end = m.group(2) == null ? start : Integer.parseInt(m.group(2));
     } catch (NumberFormatException e) {
-      throw new UsageException("malformed span '" + text + "': layer number too large");
+      throw new IllegalArgumentException("malformed span '" + text + "': layer number too large");
     }
     if (end < start) {
-      throw new UsageException("inverted span '" + text + "': the first layer must not come after the last, e.g. " + end + "-" + start);
-    }
-    if (end >= layers) {
-      throw new UsageException("span '" + text + "' is out of range: the model has " + layers + " layers, numbered 0-" + (layers - 1));
+      throw new IllegalArgumentException(
+          "inverted span '" + text + "': the first layer must not come after the last, e.g. " + end + "-" + start);
     }
     return new SkipSpan(start, end);
   }

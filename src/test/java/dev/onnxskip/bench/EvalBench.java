@@ -22,6 +22,7 @@ import dev.onnxskip.layout.LayoutDetector;
 import dev.onnxskip.rewrite.HeadWriter;
 import dev.onnxskip.rewrite.Pooling;
 import dev.onnxskip.rewrite.SkipSpan;
+import dev.onnxskip.rewrite.Variant;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.Device;
 import dev.onnxskip.runtime.OrtRuntime;
@@ -383,7 +384,7 @@ public final class EvalBench {
     EncoderLayout layout = LayoutDetector.detect(model);
     ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
     OrtRuntime runtime = OrtRuntime.open(Device.CPU, THREADS);
-    List<Optional<SkipSpan>> baselineOnly = List.of(Optional.empty());
+    List<Variant> baselineOnly = List.of(Variant.BASELINE);
 
     EncodedDataset encoded;
     double tokenizeSeconds;
@@ -435,11 +436,11 @@ public final class EvalBench {
         }
       }
       case NAIVE, SHARED -> {
-        List<Optional<SkipSpan>> everything = new ArrayList<>(baselineOnly);
-        SkipSpan.all(layout.layers()).forEach(s -> everything.add(Optional.of(s)));
+        List<Variant> everything = new ArrayList<>(baselineOnly);
+        everything.addAll(SkipSpan.all(layout.layers()));
         Map<String, float[][]> logits = new LinkedHashMap<>();
         EvalEngine.Sink sink = (span, rows, values) -> {
-          float[][] target = logits.computeIfAbsent(span.map(SkipSpan::toString).orElse("baseline"), s -> new float[examples][]);
+          float[][] target = logits.computeIfAbsent(span.name(), s -> new float[examples][]);
           for (int i = 0; i < rows.length; i++) {
             target[rows[i]] = values[i];
           }

@@ -7,20 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.onnxskip.UsageException;
 import dev.onnxskip.rewrite.SkipSpan;
+import dev.onnxskip.rewrite.Variant;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class JournalTest {
 
-  static final Journal.Entry BASELINE = new Journal.Entry(Optional.empty(), new int[] {2, 0}, new float[][] {{0.5f, -1}, {3, 4}});
-  static final Journal.Entry SPAN = new Journal.Entry(Optional.of(new SkipSpan(1, 2)), new int[] {1}, new float[][] {{7, 8}});
+  static final Journal.Entry BASELINE = new Journal.Entry(Variant.BASELINE, new int[] {2, 0}, new float[][] {{0.5f, -1}, {3, 4}});
+  static final Journal.Entry SPAN = new Journal.Entry(new SkipSpan(1, 2), new int[] {1}, new float[][] {{7, 8}});
 
   @TempDir Path dir;
 
@@ -35,7 +35,7 @@ class JournalTest {
   }
 
   static void assertSame(Journal.Entry expected, Journal.Entry actual) {
-    assertEquals(expected.span(), actual.span());
+    assertEquals(expected.variant(), actual.variant());
     assertArrayEquals(expected.rows(), actual.rows());
     assertEquals(expected.logits().length, actual.logits().length);
     for (int i = 0; i < expected.logits().length; i++) {
@@ -55,7 +55,7 @@ class JournalTest {
 
   @Test
   void nonFiniteLogitsSurviveAResume() {
-    Journal.Entry odd = new Journal.Entry(Optional.of(new SkipSpan(0, 0)), new int[] {4, 0, 7},
+    Journal.Entry odd = new Journal.Entry(new SkipSpan(0, 0), new int[] {4, 0, 7},
         new float[][] {{Float.NaN, 1.5f}, {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}, {-0.0f, Float.MIN_VALUE}});
     write("key", odd);
     try (Journal journal = Journal.open(dir, "key", true, false)) {

@@ -20,6 +20,7 @@ import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SkipSpans;
+import dev.onnxskip.rewrite.Variant;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.Device;
 import dev.onnxskip.runtime.OrtRuntime;
@@ -64,14 +65,14 @@ class SharedPrefixEngineTest {
   }
 
   /** Logits per variant in data order, and the number of flushes (one per batch run). */
-  private record Evaluated(Map<Optional<SkipSpan>, float[][]> logits, int flushes) {}
+  private record Evaluated(Map<Variant, float[][]> logits, int flushes) {}
 
-  private static Evaluated evaluate(EvalEngine engine, List<Optional<SkipSpan>> todo, Set<Integer> skipBatches, int examples) {
-    Map<Optional<SkipSpan>, float[][]> logits = new LinkedHashMap<>();
+  private static Evaluated evaluate(EvalEngine engine, List<Variant> todo, Set<Integer> skipBatches, int examples) {
+    Map<Variant, float[][]> logits = new LinkedHashMap<>();
     int[] flushes = {0};
     engine.run(todo, skipBatches, new EvalEngine.Sink() {
       @Override
-      public void done(Optional<SkipSpan> span, int[] rows, float[][] values) {
+      public void done(Variant span, int[] rows, float[][] values) {
         assertEquals(rows.length, values.length);
         float[][] target = logits.computeIfAbsent(span, s -> new float[examples][]);
         for (int i = 0; i < rows.length; i++) {
@@ -88,15 +89,15 @@ class SharedPrefixEngineTest {
     return new Evaluated(logits, flushes[0]);
   }
 
-  private static List<Optional<SkipSpan>> baselineAnd(List<SkipSpan> spans) {
-    List<Optional<SkipSpan>> todo = new ArrayList<>();
-    todo.add(Optional.empty());
-    spans.forEach(s -> todo.add(Optional.of(s)));
+  private static List<Variant> baselineAnd(List<SkipSpan> spans) {
+    List<Variant> todo = new ArrayList<>();
+    todo.add(Variant.BASELINE);
+    spans.forEach(s -> todo.add(s));
     return todo;
   }
 
   /** Runs both engines and checks every variant's logits agree within 1e-5; returns the shared ones. */
-  private static Map<Optional<SkipSpan>, float[][]> assertEnginesAgree(OnnxModel model, BatchPlan plan, List<Optional<SkipSpan>> todo,
+  private static Map<Variant, float[][]> assertEnginesAgree(OnnxModel model, BatchPlan plan, List<Variant> todo,
       int stackTokens, int examples) {
     EncoderLayout layout = LayoutDetector.detect(model);
     ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
@@ -107,7 +108,7 @@ class SharedPrefixEngineTest {
     }
     assertEquals(todo.size(), shared.logits().size());
     assertEquals(plan.batchCount(), shared.flushes(), "one consistent unit of work per batch");
-    for (Optional<SkipSpan> variant : todo) {
+    for (Variant variant : todo) {
       float[][] want = naive.logits().get(variant);
       float[][] got = shared.logits().get(variant);
       for (int i = 0; i < examples; i++) {
@@ -136,12 +137,12 @@ class SharedPrefixEngineTest {
     OnnxModel model = OnnxModel.of(SyntheticBert.build(SPEC));
     EncodedDataset data = data(11, 12, 1);
     BatchPlan plan = BatchPlan.of(data, 4);
-    Map<Optional<SkipSpan>, float[][]> logits =
+    Map<Variant, float[][]> logits =
         assertEnginesAgree(model, plan, baselineAnd(SkipSpan.all(4)), SharedPrefixEngine.STACK_TOKENS, data.size());
     // Variants must really differ, or agreeing would prove nothing about which states were used.
-    float[][] baseline = logits.get(Optional.<SkipSpan>empty());
+    float[][] baseline = logits.get(Variant.BASELINE);
     for (SkipSpan s : SkipSpan.all(4)) {
-      assertTrue(maxDifference(baseline, logits.get(Optional.of(s))) > 1e-3, "skipping " + s + " must change the logits");
+      assertTrue(maxDifference(baseline, logits.get(s)) > 1e-3, "skipping " + s + " must change the logits");
     }
   }
 
@@ -161,8 +162,8 @@ class SharedPrefixEngineTest {
     BatchPlan plan = BatchPlan.of(data, 4);
     // Ends at 2 from starts 0 and 2 (not contiguous: gathered); the baseline is always run by
     // EvalRun, but an engine asked for spans only must not need it.
-    List<Optional<SkipSpan>> todo = new ArrayList<>();
-    SkipSpans.parse("0-2,2-2,1-1", 4).forEach(s -> todo.add(Optional.of(s)));
+    List<Variant> todo = new ArrayList<>();
+    SkipSpans.parse("0-2,2-2,1-1", 4).forEach(s -> todo.add(s));
     assertEnginesAgree(model, plan, todo, SharedPrefixEngine.STACK_TOKENS, data.size());
   }
 
@@ -186,7 +187,7 @@ class SharedPrefixEngineTest {
       shared = evaluate(engine, baselineAnd(List.of(new SkipSpan(1, 2))), Set.of(1), data.size());
     }
     assertEquals(plan.batchCount() - 1, shared.flushes());
-    float[][] baseline = shared.logits().get(Optional.<SkipSpan>empty());
+    float[][] baseline = shared.logits().get(Variant.BASELINE);
     Set<Integer> skipped = new java.util.HashSet<>();
     for (int row : plan.exampleIndices(1)) {
       skipped.add(row);
