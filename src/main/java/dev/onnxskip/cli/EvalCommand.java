@@ -3,6 +3,7 @@ package dev.onnxskip.cli;
 import dev.onnxskip.data.Batch;
 import dev.onnxskip.eval.EvalConfig;
 import dev.onnxskip.eval.EvalRun;
+import dev.onnxskip.report.RunReport;
 import dev.onnxskip.report.Summary;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -81,27 +82,39 @@ public final class EvalCommand implements Callable<Integer> {
         layoutOptions.boundaries, spans, runtime.parsedDevice(), runtime.batchSize, tokenizer.maxLength, runtime.threads(), engine, !noSort);
     PrintWriter outWriter = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    try (ProgressListener progress = new ProgressListener(quiet || System.console() == null, err)) {
-      EvalRun.Outcome outcome = EvalRun.run(cfg, out, resume, force, savePredictions, progress);
+    try (ProgressListener progress = new ProgressListener(quiet || System.console() == null, err, out)) {
+      EvalRun.Outcome outcome = EvalRun.run(cfg, out, resume, force, progress);
+      List<Path> files = RunReport.write(outcome, out, savePredictions);
       outWriter.println(Summary.markdown(outcome.results()));
-      outWriter.printf("Evaluated %d variants on %s in %.1f s%s.%n", outcome.results().variants().size(), outcome.runtimeNote(),
-          outcome.seconds(), outcome.resumedVariants() > 0 ? " (" + outcome.resumedVariants() + " resumed from the journal)" : "");
+      outWriter.printf("Evaluated %d variants on %s in %.1f s%s.%n", outcome.results().variants().size(), outcome.timing().device(),
+          outcome.timing().seconds(), outcome.resumedVariants() > 0 ? " (" + outcome.resumedVariants() + " resumed from the journal)" : "");
       outWriter.println("Files:");
-      outcome.files().forEach(f -> outWriter.println("  " + f));
+      files.forEach(f -> outWriter.println("  " + f));
       outWriter.flush();
     }
     return 0;
   }
 
-  /** A progress bar on stderr, or nothing when stderr is not a terminal or --quiet is given. */
+  /**
+   * A progress bar on stderr, or nothing when stderr is not a terminal or --quiet is given; and, when
+   * --force starts over, the removal of what the earlier run wrote.
+   */
   static final class ProgressListener implements EvalRun.Listener, AutoCloseable {
     private final boolean silent;
     private final PrintWriter err;
     private ProgressBar bar;
 
-    ProgressListener(boolean silent, PrintWriter err) {
+    private final Path out;
+
+    ProgressListener(boolean silent, PrintWriter err, Path out) {
       this.silent = silent;
       this.err = err;
+      this.out = out;
+    }
+
+    @Override
+    public void startingOver() {
+      RunReport.removeEarlier(out);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.onnxskip.data;
 
-import dev.onnxskip.runtime.ClassifierSignature;
 
 /**
  * One padded batch of model inputs: {@code batchSize} rows of {@code seqLen} tokens, flat and
@@ -71,7 +70,7 @@ public final class Batch {
   }
 
   /** The input tensor a model input of this role reads. */
-  public long[] tensor(ClassifierSignature.Role role) {
+  public long[] tensor(TokenRole role) {
     return switch (role) {
       case INPUT_IDS -> ids;
       case ATTENTION_MASK -> mask;

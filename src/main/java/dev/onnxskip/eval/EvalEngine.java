@@ -28,9 +28,6 @@ public interface EvalEngine {
     void examples(int count);
   }
 
-  /** A short name for results and messages, e.g. "naive". */
-  String name();
-
   /**
    * Evaluates the variants in {@code todo} over every batch not in {@code skipBatches} (batches
    * an earlier, interrupted run already finished for all of them).

@@ -3,9 +3,6 @@ package dev.onnxskip.eval;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.ToolVersion;
 import dev.onnxskip.UsageException;
@@ -21,17 +18,11 @@ import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
-import dev.onnxskip.report.Heatmaps;
-import dev.onnxskip.report.ResultsCsv;
-import dev.onnxskip.report.ResultsJson;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SkipSpans;
 import dev.onnxskip.rewrite.Variant;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.OrtRuntime;
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -46,7 +37,7 @@ import java.util.TreeMap;
 
 /**
  * One evaluation run: the baseline and every requested skip variant over a labelled data set,
- * journaled as it goes, then reported as results.json, results.csv and heatmaps.
+ * journaled as it goes. It returns what it found; {@code report/} writes the files.
  */
 public final class EvalRun {
 
@@ -58,16 +49,52 @@ public final class EvalRun {
     default void examples(int count) {}
 
     default void variantsDone(int done, int total) {}
+
+    /**
+     * Called when {@code force} has just reset the journal of an earlier run: what that run wrote
+     * beside it is stale now, and whoever writes the reports should remove it.
+     */
+    default void startingOver() {}
   }
 
-  /** What a run produced. */
-  public record Outcome(RunResults results, List<Path> files, double seconds, String runtimeNote, int resumedVariants) {}
+  /**
+   * What a run produced, for the reports to write.
+   *
+   * @param logits every variant's logits, example by example in data order
+   * @param resumedVariants variants taken whole from the journal of an earlier run
+   */
+  public record Outcome(RunResults results, Predictions predictions, Timing timing, int resumedVariants) {}
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /**
+   * Every example's gold label and each variant's logits.
+   *
+   * @param lines the line of each example in the data file
+   * @param gold label indices into {@code labels}
+   */
+  public record Predictions(List<Integer> lines, List<String> labels, int[] gold, Map<Variant, float[][]> logits) {
+
+    public int[] predicted(Variant variant) {
+      return argmax(logits.get(variant));
+    }
+  }
+
+  /** How long the engine took; {@code device} is the runtime's note (what was asked for, what ran). */
+  public record Timing(String engine, String device, int threads, double seconds, int examples, int variantsRun) {}
 
   private EvalRun() {}
 
-  public static Outcome run(EvalConfig cfg, Path outDir, boolean resume, boolean force, boolean savePredictions, Listener listener) {
+  /** What the model, its layout and the data are, once loaded and checked against each other. */
+  private record Loaded(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, List<SkipSpan> spans,
+      LabelledData data, LabelSet labels, int[] gold, BatchSource batches) {}
+
+  /** Digests of every input, which the journal's run key and results.json's provenance are made of. */
+  private record InputDigests(String model, Map<String, String> externalData, String data, String tokenizer) {}
+
+  /**
+   * Evaluates the baseline and every span of {@code cfg}, journaling logits in {@code outDir} as
+   * they come, so that a later run with {@code resume} takes up where this one stopped.
+   */
+  public static Outcome run(EvalConfig cfg, Path outDir, boolean resume, boolean force, Listener listener) {
     if (cfg.batchSize() <= 0) {
       throw new UsageException("--batch-size must be positive, got " + cfg.batchSize());
     }
@@ -77,8 +104,25 @@ public final class EvalRun {
     if (!cfg.engine().equals("shared") && !cfg.engine().equals("naive")) {
       throw new UsageException("unknown engine '" + cfg.engine() + "': expected shared or naive");
     }
-    // Settings first, so that a bad one fails before a large model is loaded.
     OrtRuntime runtime = OrtRuntime.open(cfg.device(), cfg.threads());
+    Loaded in = load(cfg);
+    InputDigests digests = digest(cfg, in.model());
+    List<Variant> all = new ArrayList<>();
+    all.add(Variant.BASELINE);
+    all.addAll(in.spans());
+    Map<Variant, float[][]> logits = new LinkedHashMap<>();
+    all.forEach(v -> logits.put(v, new float[in.data().size()][]));
+    long started = System.nanoTime();
+    int resumed = evaluate(cfg, in, digests, runtime, outDir, resume, force, all, logits, listener);
+    double seconds = (System.nanoTime() - started) / 1e9;
+    RunResults results = score(cfg, in, digests, runtime, all, logits);
+    Predictions predictions = new Predictions(in.data().examples().stream().map(e -> e.line()).toList(), in.labels().names(),
+        in.gold(), logits);
+    Timing timing = new Timing(cfg.engine(), runtime.note(), cfg.threads(), seconds, in.data().size(), all.size() - resumed);
+    return new Outcome(results, predictions, timing, resumed);
+  }
+
+  private static Loaded load(EvalConfig cfg) {
     OnnxModel model = ModelIO.load(cfg.model());
     EncoderLayout layout = LayoutDetector.detect(model, cfg.boundaries());
     ClassifierSignature signature = ClassifierSignature.of(model, cfg.logitsOutput());
@@ -88,32 +132,33 @@ public final class EvalRun {
     OptionalInt width = signature.logitsWidth() > 0 ? OptionalInt.of((int) signature.logitsWidth()) : OptionalInt.empty();
     LabelSet labels = LabelSet.resolve(cfg.labels(), model.metadata(), cfg.model(), width);
     int[] gold = labels.goldIndices(data);
-
     EncodedDataset encoded;
     try (TextEncoder encoder = TextEncoder.open(cfg.tokenizer(), cfg.maxLength())) {
       layout.vocabularySize().ifPresent(rows -> checkVocabulary(encoder, rows, cfg));
       encoded = encoder.encode(data);
     }
     encoded.checkFits(layout.maxPositions(), data);
-    BatchSource batches = BatchPlan.of(encoded, cfg.batchSize(), cfg.sortByLength() ? BatchPlan.Order.LONGEST_FIRST : BatchPlan.Order.DATASET, BatchPlan.Padding.LONGEST_IN_BATCH);
+    BatchSource batches = BatchPlan.of(encoded, cfg.batchSize(),
+        cfg.sortByLength() ? BatchPlan.Order.LONGEST_FIRST : BatchPlan.Order.DATASET, BatchPlan.Padding.LONGEST_IN_BATCH);
+    return new Loaded(model, layout, signature, spans, data, labels, gold, batches);
+  }
 
-    String modelSha = Digests.sha256(cfg.model());
-    Map<String, String> weightsSha = externalDataDigests(model);
-    String dataSha = Digests.sha256(cfg.data());
-    String tokenizerSha = Digests.sha256(cfg.tokenizer());
-    String runKey = runKey(cfg, modelSha, weightsSha, dataSha, tokenizerSha);
+  private static InputDigests digest(EvalConfig cfg, OnnxModel model) {
+    return new InputDigests(Digests.sha256(cfg.model()), externalDataDigests(model), Digests.sha256(cfg.data()),
+        Digests.sha256(cfg.tokenizer()));
+  }
 
-    List<Variant> all = new ArrayList<>();
-    all.add(Variant.BASELINE);
-    all.addAll(spans);
-    int n = data.size();
-    long started = System.nanoTime();
-    Map<Variant, float[][]> logits = new LinkedHashMap<>();
-    all.forEach(s -> logits.put(s, new float[n][]));
-    int resumed;
-    try (Journal journal = Journal.open(outDir, runKey, resume, force)) {
+  /**
+   * Fills {@code logits} from the journal of an earlier run, then runs the engine on what is left,
+   * journaling as it goes.
+   *
+   * @return how many variants the journal held whole
+   */
+  private static int evaluate(EvalConfig cfg, Loaded in, InputDigests digests, OrtRuntime runtime, Path outDir, boolean resume,
+      boolean force, List<Variant> all, Map<Variant, float[][]> logits, Listener listener) {
+    try (Journal journal = Journal.open(outDir, runKey(cfg, in.spans(), digests), resume, force)) {
       if (force) {
-        removeEarlierOutputs(outDir);
+        listener.startingOver();
       }
       for (Journal.Entry e : journal.done()) {
         float[][] target = logits.get(e.variant());
@@ -123,12 +168,12 @@ public final class EvalRun {
           }
         }
       }
-      List<Variant> todo = all.stream().filter(s -> !complete(logits.get(s))).toList();
-      resumed = all.size() - todo.size();
-      Set<Integer> skipBatches = finishedBatches(batches, todo, logits);
+      List<Variant> todo = all.stream().filter(v -> !complete(logits.get(v))).toList();
+      int resumed = all.size() - todo.size();
+      Set<Integer> skipBatches = finishedBatches(in.batches(), todo, logits);
       long examplesLeft = 0;
-      for (int b = 0; b < batches.batchCount(); b++) {
-        examplesLeft += skipBatches.contains(b) ? 0 : (long) batches.batch(b).batchSize() * todo.size();
+      for (int b = 0; b < in.batches().batchCount(); b++) {
+        examplesLeft += skipBatches.contains(b) ? 0 : (long) in.batches().batch(b).batchSize() * todo.size();
       }
       listener.start(runtime.note(), todo.size(), examplesLeft);
       if (!todo.isEmpty()) {
@@ -136,67 +181,53 @@ public final class EvalRun {
         int[] finished = {resumed};
         EvalEngine.Sink sink = new EvalEngine.Sink() {
           @Override
-          public void done(Variant span, int[] rows, float[][] values) {
-            float[][] target = logits.get(span);
+          public void done(Variant variant, int[] rows, float[][] values) {
+            float[][] target = logits.get(variant);
             for (int i = 0; i < rows.length; i++) {
               target[rows[i]] = values[i];
             }
-            pending.add(new Journal.Entry(span, rows, values));
+            pending.add(new Journal.Entry(variant, rows, values));
           }
 
           @Override
           public void flush() {
             journal.append(pending);
             pending.clear();
-            int now = (int) all.stream().filter(s -> complete(logits.get(s))).count();
+            int now = (int) all.stream().filter(v -> complete(logits.get(v))).count();
             if (now != finished[0]) {
               finished[0] = now;
               listener.variantsDone(now, all.size());
             }
           }
         };
-        runEngine(cfg, model, layout, signature, runtime, batches, modelSha, todo, skipBatches, sink, listener);
+        runEngine(cfg, in.model(), in.layout(), in.signature(), runtime, in.batches(), digests.model(), todo, skipBatches, sink,
+            listener);
       }
+      return resumed;
     }
-    double seconds = (System.nanoTime() - started) / 1e9;
+  }
 
+  private static RunResults score(EvalConfig cfg, Loaded in, InputDigests digests, OrtRuntime runtime, List<Variant> all,
+      Map<Variant, float[][]> logits) {
     List<VariantResult> variants = new ArrayList<>();
-    for (Variant s : all) {
-      int[] predicted = argmax(logits.get(s));
-      variants.add(new VariantResult(s, Metrics.of(labels.names(), gold, predicted)));
+    for (Variant v : all) {
+      variants.add(new VariantResult(v, Metrics.of(in.labels().names(), in.gold(), argmax(logits.get(v)))));
     }
     Map<String, Object> provenance = new LinkedHashMap<>();
-    provenance.put("model_sha256", modelSha);
-    if (!weightsSha.isEmpty()) {
-      provenance.put("model_external_data_sha256", weightsSha);
+    provenance.put("model_sha256", digests.model());
+    if (!digests.externalData().isEmpty()) {
+      provenance.put("model_external_data_sha256", digests.externalData());
     }
-    provenance.put("dataset_sha256", dataSha);
-    provenance.put("tokenizer_sha256", tokenizerSha);
-    provenance.put("examples", n);
-    provenance.put("labels_from", labels.origin());
-    provenance.put("layout_strategy", layout.strategy());
+    provenance.put("dataset_sha256", digests.data());
+    provenance.put("tokenizer_sha256", digests.tokenizer());
+    provenance.put("examples", in.data().size());
+    provenance.put("labels_from", in.labels().origin());
+    provenance.put("layout_strategy", in.layout().strategy());
     provenance.put("onnx_skip_version", ToolVersion.get());
     provenance.put("onnxruntime_version", OrtRuntime.ortVersion());
     provenance.put("device", runtime.device().toString());
-    RunResults results = new RunResults(cfg.describe(), provenance, labels.names(), layout.layers(), variants,
+    return new RunResults(cfg.describe(), provenance, in.labels().names(), in.layout().layers(), variants,
         Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
-    List<Path> files = new ArrayList<>();
-    Path json = outDir.resolve("results.json");
-    ResultsJson.write(results, json);
-    files.add(json);
-    Path csv = outDir.resolve("results.csv");
-    ResultsCsv.write(results, csv);
-    files.add(csv);
-    files.addAll(Heatmaps.write(results, outDir));
-    if (savePredictions) {
-      Path preds = outDir.resolve("predictions.jsonl");
-      writePredictions(preds, data, labels, gold, all, logits);
-      files.add(preds);
-    }
-    Path timing = outDir.resolve("timing.json");
-    writeTiming(timing, cfg, runtime, seconds, n, all.size() - resumed);
-    files.add(timing);
-    return new Outcome(results, files, seconds, runtime.note(), resumed);
   }
 
   private static void runEngine(EvalConfig cfg, OnnxModel model, EncoderLayout layout, ClassifierSignature signature,
@@ -217,22 +248,6 @@ public final class EvalRun {
       try (SharedPrefixEngine engine = shared) {
         engine.run(todo, skipBatches, sink, listener::examples);
       }
-    }
-  }
-
-  /**
-   * Deletes what an earlier run in the folder wrote, which --force makes stale: it would sit beside
-   * the new run's journal until that run ends, and outlive it where the new run writes no such file
-   * (a label the new model lacks, predictions not asked for again).
-   */
-  private static void removeEarlierOutputs(Path outDir) {
-    String earlier = "{results.json,results.csv,timing.json,predictions.jsonl,heatmaps.png,heatmaps.svg,heatmap-*.png,heatmap-*.svg}";
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(outDir, earlier)) {
-      for (Path file : files) {
-        Files.deleteIfExists(file);
-      }
-    } catch (IOException e) {
-      throw new OnnxSkipException("cannot remove the earlier run's outputs in " + outDir + ": " + AtomicFiles.describe(e), e);
     }
   }
 
@@ -298,65 +313,28 @@ public final class EvalRun {
     return digests;
   }
 
-  private static String runKey(EvalConfig cfg, String modelSha, Map<String, String> weightsSha, String dataSha, String tokenizerSha) {
+  /**
+   * What a journal must match to be resumed: the settings, with the spans as the sorted set they
+   * name (so "1-1,0-0" resumes "0-0,1-1", and "all" the list of every span), and every input's digest.
+   */
+  private static String runKey(EvalConfig cfg, List<SkipSpan> spans, InputDigests digests) {
     Map<String, Object> key = new LinkedHashMap<>(cfg.describe());
+    key.put("spans", spans.stream().sorted().map(SkipSpan::name).toList());
     key.remove("model");
     key.remove("tokenizer");
     key.remove("dataset");
-    key.put("model_sha256", modelSha);
-    if (!weightsSha.isEmpty()) {
-      key.put("model_external_data_sha256", weightsSha);
+    key.put("model_sha256", digests.model());
+    if (!digests.externalData().isEmpty()) {
+      key.put("model_external_data_sha256", digests.externalData());
     }
-    key.put("dataset_sha256", dataSha);
-    key.put("tokenizer_sha256", tokenizerSha);
+    key.put("dataset_sha256", digests.data());
+    key.put("tokenizer_sha256", digests.tokenizer());
     key.put("engine", cfg.engine());
     key.put("device", cfg.device().toString());
     try {
       return Digests.sha256(new ObjectMapper().writeValueAsBytes(key));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("the run key is plain values", e);
-    }
-  }
-
-  private static void writePredictions(Path file, LabelledData data, LabelSet labels, int[] gold,
-      List<Variant> all, Map<Variant, float[][]> logits) {
-    ObjectMapper compact = new ObjectMapper();
-    Map<Variant, int[]> predicted = new LinkedHashMap<>();
-    all.forEach(s -> predicted.put(s, argmax(logits.get(s))));
-    AtomicFiles.write(file, out -> {
-      for (int i = 0; i < gold.length; i++) {
-        ObjectNode line = compact.createObjectNode();
-        line.put("index", i);
-        line.put("line", data.examples().get(i).line());
-        line.put("gold", labels.names().get(gold[i]));
-        ObjectNode preds = line.putObject("predicted");
-        ObjectNode raw = line.putObject("logits");
-        for (Variant s : all) {
-          String key = s.name();
-          preds.put(key, labels.names().get(predicted.get(s)[i]));
-          var arr = raw.putArray(key);
-          for (float f : logits.get(s)[i]) {
-            arr.add(f);
-          }
-        }
-        out.write(compact.writeValueAsBytes(line));
-        out.write('\n');
-      }
-    });
-  }
-
-  private static void writeTiming(Path file, EvalConfig cfg, OrtRuntime runtime, double seconds, int examples, int variantsRun) {
-    Map<String, Object> t = new LinkedHashMap<>();
-    t.put("engine", cfg.engine());
-    t.put("device", runtime.note());
-    t.put("threads", cfg.threads());
-    t.put("seconds", seconds);
-    t.put("variants_run", variantsRun);
-    t.put("examples_per_second", seconds > 0 ? examples * (double) variantsRun / seconds : 0);
-    try {
-      AtomicFiles.writeString(file, JSON.writeValueAsString(t) + "\n");
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("timing is plain values", e);
     }
   }
 }

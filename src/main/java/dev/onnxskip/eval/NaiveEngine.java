@@ -39,11 +39,6 @@ public final class NaiveEngine implements EvalEngine {
   }
 
   @Override
-  public String name() {
-    return "naive";
-  }
-
-  @Override
   public void run(List<Variant> todo, Set<Integer> skipBatches, Sink sink, Progress progress) {
     try (WeightBuffers weights = new WeightBuffers()) {
       for (Variant which : todo) {

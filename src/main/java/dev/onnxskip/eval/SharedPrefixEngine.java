@@ -270,11 +270,6 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   }
 
   @Override
-  public String name() {
-    return "shared";
-  }
-
-  @Override
   public void run(List<Variant> todo, Set<Integer> skipBatches, Sink sink, Progress progress) {
     boolean wantBaseline = todo.contains(Variant.BASELINE);
     // Spans grouped by their last skipped layer, starts ascending: they continue through the same

@@ -13,6 +13,7 @@ import dev.onnxskip.data.EncodedDataset;
 import dev.onnxskip.data.LabelSet;
 import dev.onnxskip.data.LabelledData;
 import dev.onnxskip.data.TextEncoder;
+import dev.onnxskip.data.TokenRole;
 import dev.onnxskip.graph.ElementType;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.graph.TensorInfo;
@@ -52,7 +53,7 @@ public final class ProbeRun {
     }
     List<ClassifierSignature.TokenInput> inputs = ClassifierSignature.tokenInputs(encoder);
     String tokenStates = tokenStatesOutput(encoder);
-    String mask = inputs.stream().filter(i -> i.role() == ClassifierSignature.Role.ATTENTION_MASK).findFirst()
+    String mask = inputs.stream().filter(i -> i.role() == TokenRole.ATTENTION_MASK).findFirst()
         .map(ClassifierSignature.TokenInput::name)
         .orElseThrow(() -> new OnnxSkipException(encoder.describe() + ": the encoder has no attention_mask input to pool with"));
     LabelledData data = LabelledData.read(trainData, columns);

@@ -2,6 +2,7 @@ package dev.onnxskip.runtime;
 
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.UsageException;
+import dev.onnxskip.data.TokenRole;
 import dev.onnxskip.graph.ElementType;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.graph.TensorInfo;
@@ -20,11 +21,8 @@ import java.util.Optional;
  */
 public record ClassifierSignature(List<TokenInput> inputs, String logitsOutput, long logitsWidth) {
 
-  /** The token-level tensors a tokenizer produces. */
-  public enum Role { INPUT_IDS, ATTENTION_MASK, TOKEN_TYPE_IDS }
-
   /** One graph input: its name, its role, and whether it wants int32 instead of int64. */
-  public record TokenInput(String name, Role role, boolean int32) {}
+  public record TokenInput(String name, TokenRole role, boolean int32) {}
 
   /**
    * @param logitsName the output the user named, or empty for {@code logits} or else the only 2-D
@@ -45,7 +43,7 @@ public record ClassifierSignature(List<TokenInput> inputs, String logitsOutput, 
         throw new OnnxSkipException(model.describe() + ": input '" + v.name() + "' is " + v.description()
             + "; a text classifier takes int64 or int32 token tensors");
       }
-      Role role = role(model, v.name());
+      TokenRole role = role(model, v.name());
       for (TokenInput other : inputs) {
         if (other.role() == role) {
           throw new OnnxSkipException(model.describe() + ": inputs '" + other.name() + "' and '" + v.name()
@@ -54,13 +52,13 @@ public record ClassifierSignature(List<TokenInput> inputs, String logitsOutput, 
       }
       inputs.add(new TokenInput(v.name(), role, int32));
     }
-    if (inputs.stream().noneMatch(i -> i.role() == Role.INPUT_IDS)) {
+    if (inputs.stream().noneMatch(i -> i.role() == TokenRole.INPUT_IDS)) {
       throw new OnnxSkipException(model.describe() + ": no input takes token ids (expected one named like input_ids)");
     }
     return List.copyOf(inputs);
   }
 
-  private static Role role(OnnxModel model, String name) {
+  private static TokenRole role(OnnxModel model, String name) {
     String n = name.toLowerCase(Locale.ROOT);
     // Checked first: "position_ids" would otherwise pass for token ids and be fed them.
     if (n.contains("position")) {
@@ -68,13 +66,13 @@ public record ClassifierSignature(List<TokenInput> inputs, String logitsOutput, 
           + "' takes positions, which eval does not feed; export the model with positions computed inside the graph");
     }
     if (n.contains("mask")) {
-      return Role.ATTENTION_MASK;
+      return TokenRole.ATTENTION_MASK;
     }
     if (n.contains("type") || n.contains("segment")) {
-      return Role.TOKEN_TYPE_IDS;
+      return TokenRole.TOKEN_TYPE_IDS;
     }
     if (n.contains("ids") || n.contains("input")) {
-      return Role.INPUT_IDS;
+      return TokenRole.INPUT_IDS;
     }
     throw new OnnxSkipException(model.describe() + ": cannot tell what input '" + name
         + "' takes; expected input_ids, attention_mask or token_type_ids");

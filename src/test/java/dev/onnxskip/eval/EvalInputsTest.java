@@ -25,9 +25,9 @@ import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.Device;
 import dev.onnxskip.testing.ModelEdits;
+import dev.onnxskip.testing.SyntheticBert;
 import dev.onnxskip.testing.SyntheticBert.Head;
 import dev.onnxskip.testing.SyntheticBert.Spec;
-import dev.onnxskip.testing.SyntheticBert;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +72,7 @@ class EvalInputsTest {
   }
 
   static EvalRun.Outcome run(Path model, Path data, Path out) {
-    return EvalRun.run(config(model, data, DataColumns.DEFAULT, Device.CPU), out, false, false, true, new EvalRun.Listener() {});
+    return ReportedRun.of(config(model, data, DataColumns.DEFAULT, Device.CPU), out, true);
   }
 
   /**
@@ -86,13 +86,13 @@ class EvalInputsTest {
     EvalConfig tooLong = new EvalConfig(model, tokenizer, longData, DataColumns.DEFAULT, List.of("neg", "pos"), Optional.empty(),
         List.of(), "0-0", Device.CPU, 5, 100, 0, "shared", true);
     UsageException e = assertThrows(UsageException.class,
-        () -> EvalRun.run(tooLong, out.resolve("refused"), false, false, true, new EvalRun.Listener() {}));
+        () -> ReportedRun.of(tooLong, out.resolve("refused"), true));
     assertEquals(longData + " line 2: the text has 72 tokens, more than the model's 64 positions; use --max-length 64 or less",
         e.getMessage());
     assertFalse(Files.exists(out.resolve("refused").resolve("results.json")));
     EvalConfig atLimit = new EvalConfig(model, tokenizer, longData, DataColumns.DEFAULT, List.of("neg", "pos"), Optional.empty(),
         List.of(), "0-0", Device.CPU, 5, 64, 0, "shared", true);
-    EvalRun.run(atLimit, out.resolve("cut"), false, false, true, new EvalRun.Listener() {});
+    ReportedRun.of(atLimit, out.resolve("cut"), true);
     assertTrue(Files.exists(out.resolve("cut").resolve("results.json")));
   }
 
@@ -172,8 +172,7 @@ class EvalInputsTest {
       asOneSegment.add(new long[][] {pair[0], new long[pair[0].length]});
     }
     Path pairs = Files.writeString(out.resolve("pairs.tsv"), tsv);
-    EvalRun.run(config(model, pairs, new DataColumns("premise", "hypothesis", "label"), Device.CPU), out.resolve("run"), false,
-        false, true, new EvalRun.Listener() {});
+    ReportedRun.of(config(model, pairs, new DataColumns("premise", "hypothesis", "label"), Device.CPU), out.resolve("run"), true);
     float[][] evaluated = EvalOutputs.logits(out.resolve("run")).get("baseline");
     ModelProto proto = ModelIO.load(model).proto();
     EvalOutputs.assertClose(runEachAlone(proto, asPairs), evaluated, 1e-5, "pair baseline");
@@ -187,7 +186,7 @@ class EvalInputsTest {
     EvalConfig sorted = config(model, data, DataColumns.DEFAULT, Device.CPU);
     EvalConfig inDataOrder = new EvalConfig(model, tokenizer, data, DataColumns.DEFAULT, sorted.labels(), Optional.empty(), List.of(),
         "all", Device.CPU, 3, 32, 0, "shared", false);
-    EvalRun.run(inDataOrder, out.resolve("unsorted"), false, false, true, new EvalRun.Listener() {});
+    ReportedRun.of(inDataOrder, out.resolve("unsorted"), true);
     ObjectMapper json = new ObjectMapper();
     assertEquals(json.readTree(out.resolve("sorted/results.json").toFile()).get("variants"),
         json.readTree(out.resolve("unsorted/results.json").toFile()).get("variants"));
@@ -198,13 +197,12 @@ class EvalInputsTest {
 
   @Test
   void autoDeviceRunsOnTheCpuOfThisBuildAndSaysWhy(@TempDir Path out) throws IOException {
-    EvalRun.Outcome outcome = EvalRun.run(config(model, data, DataColumns.DEFAULT, Device.parse("auto")), out, false, false, false,
-        new EvalRun.Listener() {});
-    assertTrue(outcome.runtimeNote().startsWith("auto: CUDA unavailable (this build of onnx-skip has no CUDA support;"),
-        outcome.runtimeNote());
-    assertTrue(outcome.runtimeNote().endsWith("), using cpu"), outcome.runtimeNote());
+    EvalRun.Outcome outcome = ReportedRun.of(config(model, data, DataColumns.DEFAULT, Device.parse("auto")), out, false);
+    assertTrue(outcome.timing().device().startsWith("auto: CUDA unavailable (this build of onnx-skip has no CUDA support;"),
+        outcome.timing().device());
+    assertTrue(outcome.timing().device().endsWith("), using cpu"), outcome.timing().device());
     assertEquals("cpu", outcome.results().provenance().get("device"));
-    assertEquals(outcome.runtimeNote(), new ObjectMapper().readTree(out.resolve("timing.json").toFile()).get("device").asText());
+    assertEquals(outcome.timing().device(), new ObjectMapper().readTree(out.resolve("timing.json").toFile()).get("device").asText());
     assertFalse(Files.exists(out.resolve("predictions.jsonl")), "predictions only when asked for");
   }
 

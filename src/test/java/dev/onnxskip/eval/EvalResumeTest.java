@@ -15,9 +15,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.onnxskip.data.SyntheticData;
 import dev.onnxskip.data.WordTokenizer;
 import dev.onnxskip.graph.ModelIO;
+import dev.onnxskip.testing.SyntheticBert;
 import dev.onnxskip.testing.SyntheticBert.Head;
 import dev.onnxskip.testing.SyntheticBert.Spec;
-import dev.onnxskip.testing.SyntheticBert;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.StringReader;
@@ -151,6 +151,17 @@ class EvalResumeTest {
     Map<String, float[][]> resumed = EvalOutputs.logits(out);
     EvalOutputs.logits(reference).forEach((variant, logits) -> EvalOutputs.assertClose(logits, resumed.get(variant), 1e-6, variant));
     assertEveryFileIsWhole(out);
+  }
+
+  @Test
+  void theSameSpansInAnotherOrderResumeAndOtherSpansAreRefused(@TempDir Path out) throws Exception {
+    EvalCli.ok(evalArgs(out, "naive", "--spans", "0-0,1-1").toArray(String[]::new));
+    Path journal = out.resolve(Journal.FILE);
+    byte[] finished = Files.readAllBytes(journal);
+    String printed = EvalCli.ok(evalArgs(out, "naive", "--spans", "1-1, 0", "--resume").toArray(String[]::new));
+    assertTrue(printed.contains("Evaluated 3 variants on cpu in ") && printed.contains("(3 resumed from the journal)"), printed);
+    assertArrayEquals(finished, Files.readAllBytes(journal), "nothing was run again");
+    assertRefusedResume(EvalCli.of(evalArgs(out, "naive", "--spans", "0-0,2-2", "--resume").toArray(String[]::new)), journal);
   }
 
   private static void assertRefusedResume(EvalCli run, Path journal) {

@@ -9,11 +9,11 @@ import dev.onnxskip.data.SyntheticData;
 import dev.onnxskip.data.WordTokenizer;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.runtime.Device;
+import dev.onnxskip.testing.SyntheticBert;
 import dev.onnxskip.testing.SyntheticBert.Head;
 import dev.onnxskip.testing.SyntheticBert.LayerNorm;
 import dev.onnxskip.testing.SyntheticBert.Naming;
 import dev.onnxskip.testing.SyntheticBert.Spec;
-import dev.onnxskip.testing.SyntheticBert;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,7 +88,7 @@ class ExportStylesEvalTest {
     for (String engine : engines) {
       EvalConfig cfg = new EvalConfig(file, tokenizer, data, DataColumns.DEFAULT, List.of(), Optional.empty(), List.of(), "all",
           Device.CPU, 5, 32, 0, engine, true);
-      EvalRun.run(cfg, out.resolve(engine), false, false, true, new EvalRun.Listener() {});
+      ReportedRun.of(cfg, out.resolve(engine), true);
       Map<String, float[][]> logits = EvalOutputs.logits(out.resolve(engine));
       assertEquals(7, logits.size(), "the baseline and 6 spans");
       if (byEngine == null) {

@@ -96,7 +96,7 @@ class KnownAnswerEvalTest {
   @ParameterizedTest
   @ValueSource(strings = {"shared", "naive"})
   void perLabelAccuraciesAreTheOnesWorkedOutByHand(String engine, @TempDir Path out) {
-    EvalRun.Outcome outcome = EvalRun.run(config("all", engine, 5), out, false, false, true, new EvalRun.Listener() {});
+    EvalRun.Outcome outcome = ReportedRun.of(config("all", engine, 5), out, true);
     RunResults results = outcome.results();
     assertEquals(KnownAnswerModel.LABELS, results.labels());
     assertEquals(11, results.variants().size(), "the baseline and the 10 spans of 4 layers");
@@ -118,7 +118,7 @@ class KnownAnswerEvalTest {
   @ParameterizedTest
   @ValueSource(strings = {"shared", "naive"})
   void everyLogitIsTheWorkedOutOne(String engine, @TempDir Path out) throws IOException {
-    EvalRun.run(config("all", engine, 4), out, false, false, true, new EvalRun.Listener() {});
+    ReportedRun.of(config("all", engine, 4), out, true);
     List<JsonNode> lines = new ArrayList<>();
     ObjectMapper json = new ObjectMapper();
     for (String line : Files.readAllLines(out.resolve("predictions.jsonl"))) {

@@ -1,5 +1,6 @@
 package dev.onnxskip.runtime;
 
+import dev.onnxskip.data.TokenRole;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,14 +9,14 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.UsageException;
-import dev.onnxskip.testing.ModelEdits;
+import dev.onnxskip.data.TokenRole;
 import dev.onnxskip.eval.KnownAnswerModel;
 import dev.onnxskip.graph.OnnxModel;
-import dev.onnxskip.runtime.ClassifierSignature.Role;
 import dev.onnxskip.runtime.ClassifierSignature.TokenInput;
+import dev.onnxskip.testing.ModelEdits;
+import dev.onnxskip.testing.SyntheticBert;
 import dev.onnxskip.testing.SyntheticBert.Head;
 import dev.onnxskip.testing.SyntheticBert.Spec;
-import dev.onnxskip.testing.SyntheticBert;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -32,8 +33,8 @@ class ClassifierSignatureTest {
   @Test
   void aClassifierDeclaresItsTokenInputsAndLogits() {
     ClassifierSignature signature = ClassifierSignature.of(OnnxModel.of(SyntheticBert.build(CLASSIFIER)), Optional.empty());
-    assertEquals(List.of(new TokenInput("input_ids", Role.INPUT_IDS, false), new TokenInput("attention_mask", Role.ATTENTION_MASK, false),
-        new TokenInput("token_type_ids", Role.TOKEN_TYPE_IDS, false)), signature.inputs());
+    assertEquals(List.of(new TokenInput("input_ids", TokenRole.INPUT_IDS, false), new TokenInput("attention_mask", TokenRole.ATTENTION_MASK, false),
+        new TokenInput("token_type_ids", TokenRole.TOKEN_TYPE_IDS, false)), signature.inputs());
     assertEquals("logits", signature.logitsOutput());
     assertEquals(3, signature.logitsWidth());
 

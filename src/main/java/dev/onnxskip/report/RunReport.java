@@ -1,0 +1,106 @@
+package dev.onnxskip.report;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.onnxskip.AtomicFiles;
+import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.eval.EvalRun;
+import dev.onnxskip.rewrite.Variant;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Writes every file of an evaluation run: results.json, results.csv, heatmaps, timing and predictions. */
+public final class RunReport {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Every file name this class may write, as a glob. */
+  private static final String OUTPUTS =
+      "{results.json,results.csv,timing.json,predictions.jsonl,heatmaps.png,heatmaps.svg,heatmap-*.png,heatmap-*.svg}";
+
+  private RunReport() {}
+
+  /** Writes the run's files into {@code dir}, each atomically, and returns them in the order written. */
+  public static List<Path> write(EvalRun.Outcome outcome, Path dir, boolean savePredictions) {
+    List<Path> files = new ArrayList<>();
+    Path json = dir.resolve("results.json");
+    ResultsJson.write(outcome.results(), json);
+    files.add(json);
+    Path csv = dir.resolve("results.csv");
+    ResultsCsv.write(outcome.results(), csv);
+    files.add(csv);
+    files.addAll(Heatmaps.write(outcome.results(), dir));
+    if (savePredictions) {
+      Path preds = dir.resolve("predictions.jsonl");
+      writePredictions(preds, outcome.predictions());
+      files.add(preds);
+    }
+    Path timing = dir.resolve("timing.json");
+    writeTiming(timing, outcome.timing());
+    files.add(timing);
+    return files;
+  }
+
+  /**
+   * Deletes what an earlier run in the folder wrote, which --force makes stale: it would sit beside
+   * the new run's journal until that run ends, and outlive it where the new run writes no such file
+   * (a label the new model lacks, predictions not asked for again).
+   */
+  public static void removeEarlier(Path dir) {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, OUTPUTS)) {
+      for (Path file : files) {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException e) {
+      throw new OnnxSkipException("cannot remove the earlier run's outputs in " + dir + ": " + AtomicFiles.describe(e), e);
+    }
+  }
+
+  private static void writePredictions(Path file, EvalRun.Predictions p) {
+    ObjectMapper compact = new ObjectMapper();
+    Map<Variant, int[]> predicted = new LinkedHashMap<>();
+    p.logits().keySet().forEach(v -> predicted.put(v, p.predicted(v)));
+    AtomicFiles.write(file, out -> {
+      for (int i = 0; i < p.gold().length; i++) {
+        ObjectNode line = compact.createObjectNode();
+        line.put("index", i);
+        line.put("line", p.lines().get(i));
+        line.put("gold", p.labels().get(p.gold()[i]));
+        ObjectNode preds = line.putObject("predicted");
+        ObjectNode raw = line.putObject("logits");
+        for (Map.Entry<Variant, float[][]> v : p.logits().entrySet()) {
+          String key = v.getKey().name();
+          preds.put(key, p.labels().get(predicted.get(v.getKey())[i]));
+          var arr = raw.putArray(key);
+          for (float f : v.getValue()[i]) {
+            arr.add(f);
+          }
+        }
+        out.write(compact.writeValueAsBytes(line));
+        out.write('\n');
+      }
+    });
+  }
+
+  private static void writeTiming(Path file, EvalRun.Timing timing) {
+    Map<String, Object> t = new LinkedHashMap<>();
+    t.put("engine", timing.engine());
+    t.put("device", timing.device());
+    t.put("threads", timing.threads());
+    t.put("seconds", timing.seconds());
+    t.put("variants_run", timing.variantsRun());
+    t.put("examples_per_second", timing.seconds() > 0 ? timing.examples() * (double) timing.variantsRun() / timing.seconds() : 0);
+    try {
+      AtomicFiles.writeString(file, JSON.writeValueAsString(t) + "\n");
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("timing is plain values", e);
+    }
+  }
+}
