@@ -31,8 +31,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every export style the synthetic models come in, evaluated by both engines over all spans: the
- * engines agree, and the baseline equals the model run directly on each example alone. Models fused
- * by ONNX Runtime's transformer optimizer are evaluated by the naive engine only, for now.
+ * engines agree, the baseline equals the model run directly on each example alone, every span's logits
+ * differ from the baseline's, and span {@value #SPAN}'s equal those of the standalone file the
+ * {@code rewrite} command writes for it, run directly in ONNX Runtime. A model fused by ONNX Runtime's
+ * transformer optimizer gets the same checks, once with the naive engine alone, so that a failure of
+ * the shared engine on fused graphs shows apart from one of evaluating them at all.
  */
 class ExportStylesEvalTest {
 
@@ -48,6 +51,9 @@ class ExportStylesEvalTest {
     tokenizer = WORDS.write(dir.resolve("tokenizer.json"));
     data = Files.writeString(dir.resolve("data.jsonl"), SyntheticData.jsonLines(TEXTS, "0", "1"));
   }
+
+  /** The span whose eval logits are checked against its standalone variant file. */
+  static final String SPAN = "1-1";
 
   static final Spec FUSED = Spec.tiny(3).withHead(Head.MEAN_POOL_CLASSIFIER, 2);
 
@@ -79,7 +85,10 @@ class ExportStylesEvalTest {
     checkEngines("ORT-fused", SyntheticBert.fused(FUSED), true, List.of("naive", "shared"), out);
   }
 
-  /** Evaluates all spans with each engine in turn: their logits agree, and the baseline's are the model's own. */
+  /**
+   * Evaluates all spans with each engine in turn: their logits agree, the baseline's are the model's own,
+   * no span's are the baseline's, and {@link #SPAN}'s are those of its variant file.
+   */
   private static void checkEngines(String style, ModelProto model, boolean tokenTypes, List<String> engines, Path out)
       throws Exception {
     Path file = out.resolve("model.onnx");
@@ -103,6 +112,31 @@ class ExportStylesEvalTest {
       long[] ids = WORDS.ids(text);
       inputs.add(new long[][] {ids, tokenTypes ? new long[ids.length] : null});
     }
-    EvalOutputs.assertClose(EvalInputsTest.runEachAlone(model, inputs), byEngine.get("baseline"), 1e-5, style + ", baseline");
+    float[][] baseline = byEngine.get("baseline");
+    EvalOutputs.assertClose(EvalInputsTest.runEachAlone(model, inputs), baseline, 1e-5, style + ", baseline");
+    // A rewrite that left the model as it was would give every span the baseline's logits, which the
+    // checks above allow wherever the engines share that rewrite (always with one engine). Skipping a layer of random
+    // weights moves some logit by at least 7e-3 in these models (the CLS head's tanh pooler damps it
+    // most), a hundred times the tolerance the engines agree within.
+    for (Map.Entry<String, float[][]> variant : byEngine.entrySet()) {
+      if (!variant.getKey().equals("baseline")) {
+        assertTrue(largestDifference(baseline, variant.getValue()) > 1e-3,
+            style + ": skipping " + variant.getKey() + " changes the logits");
+      }
+    }
+    Path variantFile = out.resolve("skip-" + SPAN + ".onnx");
+    EvalCli.ok("rewrite", file.toString(), "--span", SPAN, "-o", variantFile.toString());
+    ModelProto variant = ModelProto.parseFrom(Files.readAllBytes(variantFile));
+    EvalOutputs.assertClose(EvalInputsTest.runEachAlone(variant, inputs), byEngine.get(SPAN), 1e-5, style + ", variant file " + SPAN);
+  }
+
+  private static double largestDifference(float[][] a, float[][] b) {
+    double largest = 0;
+    for (int i = 0; i < a.length; i++) {
+      for (int j = 0; j < a[i].length; j++) {
+        largest = Math.max(largest, Math.abs(a[i][j] - b[i][j]));
+      }
+    }
+    return largest;
   }
 }

@@ -14,28 +14,39 @@ import dev.onnxskip.data.WordTokenizer;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.rewrite.HeadWriter;
 import dev.onnxskip.rewrite.Pooling;
-import dev.onnxskip.rewrite.SkipSpan;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.function.IntPredicate;
 
 /**
  * A classifier whose every answer can be worked out by hand: four encoder blocks of the usual shape
  * (softmax self-attention with the key mask, output projection, residual add, two-layer ReLU feed
- * forward, residual add) whose weights make each block add a fixed vector to every token state.
+ * forward, residual add) whose weights make the blocks' effects simple sums.
  *
  * <p>Three labels {@code a, b, c}, hidden size 3 (one axis per label). Word {@code xS} (x in a, b, c;
- * S in 1, 3, 5) embeds as S times the axis of label x. In every block the attention's output
- * projection is zero, so the attention adds exactly 0; the feed-forward's weights are zero and its
- * output bias is {@link #LAYER_SHIFT}[k], so block k adds exactly that vector. The head (written by
- * {@link HeadWriter}) mean-pools the final states over real tokens and applies the identity. So the
- * logits of a text are the mean of its word embeddings plus the sum of the shifts of the blocks that
- * were not skipped, all in small integers or halves that floats hold exactly.
+ * S in 1, 3, 5) embeds as S times the axis of label x.
+ *
+ * <p>Attention: the query projection has zero weights and bias {@link #QUERY_BIAS} on every axis, and
+ * the keys are the token states, so token s scores {@code QUERY_BIAS · (sum of its state)} for every
+ * query. Each block adds one vector to all token states (below), which leaves the scores' differences,
+ * and so the softmax, as they are in the embeddings: every token attends to the strongest real token of
+ * its text (weight 1 within float precision, the next strongest being at least 2·{@code QUERY_BIAS} = 20
+ * behind; equal words share it). The output projection is {@link #ATTENTION_OUTPUT}[k]: zero except in
+ * block 2, which maps the c axis onto itself with weight -1/4. Nothing before block 2 ever writes the c
+ * axis, so block 2's attention adds -S_max/4 on the c axis to every state of a text of label c whose
+ * strongest word is c S_max, and nothing to texts of the other labels. "c1 c5" and "c3 c3" have the same
+ * mean embedding but not the same strongest word, so only the attention tells them apart.
+ *
+ * <p>Feed forward: zero weights, output bias {@link #LAYER_SHIFT}[k], so block k adds exactly that
+ * vector. The head (written by {@link HeadWriter}) mean-pools the final states over real tokens and
+ * applies the identity. So the logits of a text are the mean of its word embeddings, plus the sum of the
+ * shifts of the blocks that were not skipped, plus block 2's attention term when block 2 was kept.
  *
  * <p>The padding token embeds as 50 on the c axis: a head or engine that let padded positions into the
- * mean would turn short texts padded in a batch with long ones into c.
+ * mean would turn short texts padded in a batch with long ones into c, and an attention that let padded
+ * keys in would have them attend to the padding and take 50/4 off their c logit.
  */
 public final class KnownAnswerModel {
 
@@ -50,6 +61,17 @@ public final class KnownAnswerModel {
     {-2, 2, 0},
     {0, 0, 4},
     {0, 0, -4},
+  };
+
+  /** The query bias on every axis: the scale of the scores, large enough that the strongest token takes all weight. */
+  static final float QUERY_BIAS = 10;
+
+  /** Block k's attention output projection, rows the context's axes, columns the output's. */
+  static final float[][][] ATTENTION_OUTPUT = {
+    new float[HIDDEN][HIDDEN],
+    new float[HIDDEN][HIDDEN],
+    {{0, 0, 0}, {0, 0, 0}, {0, 0, -0.25f}},
+    new float[HIDDEN][HIDDEN],
   };
 
   static final WordTokenizer TOKENIZER =
@@ -70,27 +92,61 @@ public final class KnownAnswerModel {
   }
 
   /**
-   * The logits the classifier must give for a text with the blocks of {@code skipped} removed
-   * (empty for the baseline): computed here in plain Java from the description above, not by the graph.
+   * The logits the classifier must give for a text with the blocks {@code skipped} accepts removed: the
+   * forward pass of the description above, loop by loop in double precision on the text alone (so without
+   * padding), sharing nothing with the graph or the tool.
    */
-  static float[] expectedLogits(String text, Optional<SkipSpan> skipped) {
+  static double[] expectedLogits(String text, IntPredicate skipped) {
     long[] ids = TOKENIZER.ids(text);
-    float[] sum = new float[HIDDEN];
-    for (long id : ids) {
-      float[] e = embedding((int) id);
+    int n = ids.length;
+    double[][] h = new double[n][];
+    for (int t = 0; t < n; t++) {
+      float[] e = embedding((int) ids[t]);
+      h[t] = new double[HIDDEN];
       for (int d = 0; d < HIDDEN; d++) {
-        sum[d] += e[d];
+        h[t][d] = e[d];
       }
     }
-    float[] logits = new float[HIDDEN];
-    for (int d = 0; d < HIDDEN; d++) {
-      logits[d] = sum[d] / ids.length;
-      for (int k = 0; k < LAYERS; k++) {
-        int layer = k;
-        boolean kept = skipped.map(s -> layer < s.start() || layer > s.end()).orElse(true);
-        if (kept) {
-          logits[d] += LAYER_SHIFT[k][d];
+    for (int k = 0; k < LAYERS; k++) {
+      if (skipped.test(k)) {
+        continue;
+      }
+      double[][] next = new double[n][];
+      for (int t = 0; t < n; t++) {
+        double[] scores = new double[n];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int s = 0; s < n; s++) {
+          for (int d = 0; d < HIDDEN; d++) {
+            scores[s] += QUERY_BIAS * h[s][d];
+          }
+          max = Math.max(max, scores[s]);
         }
+        double total = 0;
+        for (int s = 0; s < n; s++) {
+          scores[s] = Math.exp(scores[s] - max);
+          total += scores[s];
+        }
+        double[] context = new double[HIDDEN];
+        for (int s = 0; s < n; s++) {
+          for (int d = 0; d < HIDDEN; d++) {
+            context[d] += scores[s] / total * h[s][d];
+          }
+        }
+        next[t] = new double[HIDDEN];
+        for (int o = 0; o < HIDDEN; o++) {
+          double attended = h[t][o];
+          for (int d = 0; d < HIDDEN; d++) {
+            attended += context[d] * ATTENTION_OUTPUT[k][d][o];
+          }
+          next[t][o] = attended + LAYER_SHIFT[k][o];
+        }
+      }
+      h = next;
+    }
+    double[] logits = new double[HIDDEN];
+    for (double[] state : h) {
+      for (int d = 0; d < HIDDEN; d++) {
+        logits[d] += state[d] / n;
       }
     }
     return logits;
@@ -119,12 +175,20 @@ public final class KnownAnswerModel {
     for (int k = 0; k < LAYERS; k++) {
       String scope = "/encoder/layer." + k;
       String p = "encoder.layer." + k;
+      b.initializer(p + ".attention.query.weight", new long[] {HIDDEN, HIDDEN}, new float[HIDDEN * HIDDEN]);
+      b.initializer(p + ".attention.query.bias", new long[] {HIDDEN}, new float[] {QUERY_BIAS, QUERY_BIAS, QUERY_BIAS});
+      String queryLinear = b.node("MatMul", scope + "/attention/query/MatMul", List.of(h, p + ".attention.query.weight"));
+      String query = b.node("Add", scope + "/attention/query/Add", List.of(queryLinear, p + ".attention.query.bias"));
       String keys = b.node("Transpose", scope + "/attention/Transpose", List.of(h), intsAttr("perm", 0, 2, 1));
-      String scores = b.node("MatMul", scope + "/attention/MatMul", List.of(h, keys));
+      String scores = b.node("MatMul", scope + "/attention/MatMul", List.of(query, keys));
       String masked = b.node("Add", scope + "/attention/Add", List.of(scores, keyMask));
       String probs = b.node("Softmax", scope + "/attention/Softmax", List.of(masked), intAttr("axis", -1));
       String context = b.node("MatMul", scope + "/attention/MatMul_1", List.of(probs, h));
-      b.initializer(p + ".attention.output.weight", new long[] {HIDDEN, HIDDEN}, new float[HIDDEN * HIDDEN]);
+      float[] output = new float[HIDDEN * HIDDEN];
+      for (int d = 0; d < HIDDEN; d++) {
+        System.arraycopy(ATTENTION_OUTPUT[k][d], 0, output, d * HIDDEN, HIDDEN);
+      }
+      b.initializer(p + ".attention.output.weight", new long[] {HIDDEN, HIDDEN}, output);
       String projected = b.node("MatMul", scope + "/attention/output/MatMul", List.of(context, p + ".attention.output.weight"));
       String attended = b.node("Add", scope + "/attention/output/Add", List.of(h, projected));
       b.initializer(p + ".intermediate.weight", new long[] {HIDDEN, INTERMEDIATE}, new float[HIDDEN * INTERMEDIATE]);

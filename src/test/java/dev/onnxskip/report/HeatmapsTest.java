@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.onnxskip.eval.Metrics;
 import dev.onnxskip.eval.RunResults;
+import dev.onnxskip.eval.VariantResult;
+import dev.onnxskip.rewrite.SkipSpan;
 import java.awt.Color;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
@@ -17,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import javax.xml.parsers.DocumentBuilderFactory;
@@ -84,6 +88,92 @@ class HeatmapsTest {
     assertFalse(grid.intersects(figure.baselineBounds(NEG)), "the baseline box stands apart from the grid");
     // Above the diagonal there is no span: it stays white.
     assertEquals(Color.WHITE, pixel(image, figure.cellBounds(NEG, 1, 0)));
+  }
+
+  /**
+   * Where each span's cell lies, by the layout {@link HeatmapFigure} documents (column = first skipped
+   * layer from the left, row = last skipped layer from the top), with the grid's place and cell pitch
+   * measured from the PNG alone instead of taken from the figure's own cell bounds. Every span has a
+   * value of its own, so a grid drawn transposed or mirrored shows another colour, or none, at the spot
+   * where a cell must be.
+   */
+  @Test
+  void eachCellSitsInTheColumnOfItsFirstAndTheRowOfItsLastSkippedLayer(@TempDir Path out) throws IOException {
+    // Accuracies of label x as twentieths. The diagonal is light, so its values are written in dark
+    // ink and only the gaps between cells are pure white along it (see MeasuredGrid).
+    long[][] right = {{16, 2, 6}, {0, 18, 11}, {0, 0, 20}};
+    List<String> labels = List.of("x", "y");
+    List<VariantResult> variants = new ArrayList<>();
+    variants.add(VariantResult.baseline(new Metrics(labels, new long[][] {{12, 8}, {0, 20}})));
+    for (int s = 0; s < 3; s++) {
+      for (int e = s; e < 3; e++) {
+        variants.add(new VariantResult(new SkipSpan(s, e), new Metrics(labels, new long[][] {{right[s][e], 20 - right[s][e]}, {0, 20}})));
+      }
+    }
+    Heatmaps.write(new RunResults(Map.of(), Map.of(), labels, 3, variants, "2025-01-01T00:00:00Z"), out);
+    BufferedImage image = ImageIO.read(out.resolve("heatmap-x.png").toFile());
+    MeasuredGrid grid = MeasuredGrid.of(image, 3);
+    for (int s = 0; s < 3; s++) {
+      for (int e = s; e < 3; e++) {
+        assertEquals(ColorScale.accuracy().colorOf(right[s][e] / 20.0), grid.colorAt(image, s, e), "span " + s + "-" + e);
+      }
+    }
+  }
+
+  /**
+   * The grid of a one-panel figure as its pixels show it: the top-left corner of the top-left cell and
+   * the distance from one cell to the next, in PNG pixels.
+   */
+  private record MeasuredGrid(int left, int top, double pitch) {
+
+    /**
+     * Nothing left of or above the grid is coloured (titles, tick numbers and axis names are grey), so
+     * the first coloured column and, in it, the first coloured row are the top-left cell's corner. That
+     * cell and every cell on the diagonal are filled whichever way the grid runs; walking down the
+     * diagonal from the corner, each of them begins where a pure white gap ends.
+     */
+    static MeasuredGrid of(BufferedImage image, int layers) {
+      int left = Integer.MAX_VALUE;
+      for (int y = 0; y < image.getHeight(); y++) {
+        for (int x = 0; x < Math.min(left, image.getWidth()); x++) {
+          if (coloured(image.getRGB(x, y))) {
+            left = x;
+          }
+        }
+      }
+      int top = 0;
+      while (!coloured(image.getRGB(left + 2, top))) {
+        top++;
+      }
+      List<Integer> starts = new ArrayList<>();
+      boolean inCell = false;
+      for (int t = 0; left + t < image.getWidth() && top + t < image.getHeight() && starts.size() < layers; t++) {
+        boolean white = (image.getRGB(left + t, top + t) & 0xFFFFFF) == 0xFFFFFF;
+        if (!white && !inCell) {
+          starts.add(t);
+        }
+        inCell = !white;
+      }
+      assertEquals(layers, starts.size(), "cells found along the diagonal");
+      double pitch = (double) (starts.get(layers - 1) - starts.get(0)) / (layers - 1);
+      assertTrue(pitch > 20, "cell pitch " + pitch + " px");
+      return new MeasuredGrid(left, top, pitch);
+    }
+
+    /** The colour three layout units inside the top-left corner of the cell in {@code column} and {@code row}. */
+    Color colorAt(BufferedImage image, int column, int row) {
+      int inset = 3 * HeatmapFigure.PNG_SCALE;
+      return new Color(image.getRGB(left + (int) Math.round(column * pitch) + inset,
+          top + (int) Math.round(row * pitch) + inset) & 0xFFFFFF);
+    }
+
+    /** Clearly not grey: the colour scales' colours are, text on white and its edges are not. */
+    private static boolean coloured(int rgb) {
+      Color c = new Color(rgb & 0xFFFFFF);
+      int max = Math.max(c.getRed(), Math.max(c.getGreen(), c.getBlue()));
+      int min = Math.min(c.getRed(), Math.min(c.getGreen(), c.getBlue()));
+      return max - min > 40;
+    }
   }
 
   @Test
