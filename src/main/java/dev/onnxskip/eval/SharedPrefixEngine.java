@@ -17,6 +17,7 @@ import dev.onnxskip.rewrite.SwitchedLayers;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.ModelSession;
 import dev.onnxskip.runtime.OrtRuntime;
+import dev.onnxskip.runtime.Resources;
 import dev.onnxskip.runtime.TokenFeeds;
 import dev.onnxskip.runtime.VariantSession;
 import java.nio.ByteBuffer;
@@ -104,7 +105,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
       skipLayer = OnnxTensor.createTensor(ENV, false);
       opened.add(skipLayer);
     } catch (OrtException | RuntimeException e) {
-      closeAll(opened);
+      Resources.closeAllAfter(e, opened);
       throw e instanceof OrtException
           ? new OnnxSkipException("ONNX Runtime cannot set up the shared engine: " + VariantSession.firstLine(e.getMessage()), e)
           : (RuntimeException) e;
@@ -332,18 +333,12 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     return buffer.duplicate().position((int) offset).limit((int) (offset + length)).slice();
   }
 
-  private static void closeAll(List<AutoCloseable> resources) {
-    for (AutoCloseable r : resources) {
-      try {
-        r.close();
-      } catch (Exception e) {
-        // Closing frees native memory; a failure here cannot lose results, which are journaled.
-      }
-    }
-  }
-
   @Override
   public void close() {
-    closeAll(List.of(embeddings, encoder, runLayer, skipLayer));
+    try {
+      Resources.closeAll(List.of(embeddings, encoder, runLayer, skipLayer), OrtException.class);
+    } catch (OrtException e) {
+      throw new OnnxSkipException("ONNX Runtime failed closing the shared engine: " + VariantSession.firstLine(e.getMessage()), e);
+    }
   }
 }
