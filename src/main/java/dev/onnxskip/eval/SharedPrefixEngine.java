@@ -1,12 +1,5 @@
 package dev.onnxskip.eval;
 
-import ai.onnx.proto.OnnxMl.AttributeProto;
-import ai.onnx.proto.OnnxMl.GraphProto;
-import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TensorShapeProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -16,16 +9,16 @@ import dev.onnxskip.data.Batch;
 import dev.onnxskip.data.BatchSource;
 import dev.onnxskip.graph.ElementType;
 import dev.onnxskip.graph.ExternalData;
-import dev.onnxskip.graph.Graph;
-import dev.onnxskip.graph.Node;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SubModels;
+import dev.onnxskip.rewrite.SwitchedLayers;
 import dev.onnxskip.rewrite.Variant;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.ModelSession;
 import dev.onnxskip.runtime.OrtRuntime;
+import dev.onnxskip.runtime.Resources;
 import dev.onnxskip.runtime.TokenFeeds;
 import dev.onnxskip.runtime.VariantSession;
 import java.nio.ByteBuffer;
@@ -36,7 +29,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -103,7 +95,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     this.batches = batches;
     this.stackTokens = stackTokens;
     OnnxModel inlined = ExternalData.inline(model);
-    OnnxModel switched = switchedLayers(inlined, layout, signature.logitsOutput());
+    OnnxModel switched = SwitchedLayers.apply(inlined, layout, signature.logitsOutput());
     List<AutoCloseable> opened = new ArrayList<>();
     try {
       embeddings = open(SubModels.prefix(inlined, layout, 0), runtime, "the embeddings", opened);
@@ -113,7 +105,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
       skipLayer = OnnxTensor.createTensor(ENV, false);
       opened.add(skipLayer);
     } catch (OrtException | RuntimeException e) {
-      closeAll(opened);
+      Resources.closeAllAfter(e, opened);
       throw e instanceof OrtException
           ? new OnnxSkipException("ONNX Runtime cannot set up the shared engine: " + VariantSession.firstLine(e.getMessage()), e)
           : (RuntimeException) e;
@@ -133,140 +125,6 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     } catch (OrtException e) {
       throw new OnnxSkipException("ONNX Runtime cannot load " + label + " of the shared engine's model: " + VariantSession.firstLine(e.getMessage()), e);
     }
-  }
-
-  /** The boolean graph input that switches layer {@code k} on (run it) or off (pass its input through). */
-  private static String switchInput(int k) {
-    return "onnx_skip/run_layer_" + k;
-  }
-
-  /**
-   * The model after the embeddings, reading {@code boundary(0)} and the token inputs, with every
-   * block in an {@code If} on {@link #switchInput}: its then-branch holds the block's nodes and the
-   * weights only it uses, its else-branch passes the block's input through. The If of block k
-   * writes {@code boundary(k + 1)}, and every boundary is a graph output besides the logits.
-   *
-   * @throws OnnxSkipException if some node reads a tensor another block computes other than through
-   *     the residual stream, which no per-block switch could keep right
-   */
-  private static OnnxModel switchedLayers(OnnxModel inlined, EncoderLayout layout, String logitsOutput) {
-    int layers = layout.layers();
-    OnnxModel cut = SubModels.extract(inlined, layout, List.of(layout.boundary(0)), List.of(logitsOutput));
-    Graph g = cut.copyGraph();
-    Map<String, Integer> boundaryIndex = new HashMap<>();
-    for (int k = 0; k <= layers; k++) {
-      boundaryIndex.put(layout.boundary(k), k);
-    }
-    // The depth of a tensor: the last boundary it depends on, or -1 for side inputs computed from
-    // the token inputs alone. A node of depth k < L belongs to block k; depth L is the head.
-    Map<String, Integer> depth = new HashMap<>(boundaryIndex);
-    List<List<Node>> blockNodes = new ArrayList<>();
-    for (int k = 0; k < layers; k++) {
-      blockNodes.add(new ArrayList<>());
-    }
-    List<NodeProto> outside = new ArrayList<>();
-    List<NodeProto> head = new ArrayList<>();
-    Map<String, Set<Integer>> weightUsers = new HashMap<>();
-    for (Node node : g.nodes()) {
-      int d = -1;
-      for (String in : node.allInputs()) {
-        d = Math.max(d, depth.getOrDefault(in, -1));
-      }
-      for (String in : node.allInputs()) {
-        int from = depth.getOrDefault(in, -1);
-        if (from >= 0 && from != d) {
-          throw new OnnxSkipException(cut.describe() + ": node '" + node.label() + "' of " + (d == layers ? "the head" : "layer " + d)
-              + " reads '" + in + "' of layer " + from + "; the shared engine can only switch layers that pass nothing on but "
-              + "their output on the residual stream (use --engine naive)");
-        }
-        if (g.initializers().containsKey(in)) {
-          weightUsers.computeIfAbsent(in, w -> new HashSet<>()).add(d < layers ? d : -1);
-        }
-      }
-      for (String out : node.outputs()) {
-        Integer b = boundaryIndex.get(out);
-        if (b != null && b != d + 1) {
-          throw new OnnxSkipException(cut.describe() + ": the residual-stream tensor '" + out + "' is not computed from the layer "
-              + (b - 1) + " input; the shared engine cannot switch its layers (use --engine naive)");
-        }
-        if (b == null && !out.isEmpty()) {
-          depth.put(out, d);
-        }
-      }
-      if (d < 0) {
-        outside.add(node.proto());
-      } else if (d < layers) {
-        blockNodes.get(d).add(node);
-      } else {
-        head.add(node.proto());
-      }
-    }
-
-    GraphProto whole = g.toProto();
-    Map<String, ValueInfoProto> infos = new LinkedHashMap<>();
-    whole.getValueInfoList().forEach(v -> infos.put(v.getName(), v));
-    Set<String> moved = new HashSet<>();
-    GraphProto.Builder main = whole.toBuilder().clearNode().clearInitializer().clearValueInfo().clearOutput();
-    main.addAllNode(outside);
-    for (int k = 0; k < layers; k++) {
-      String out = layout.boundary(k + 1);
-      GraphProto.Builder run = GraphProto.newBuilder().setName("onnx_skip_run_layer_" + k);
-      for (Node node : blockNodes.get(k)) {
-        NodeProto.Builder b = node.proto().toBuilder();
-        for (int i = 0; i < b.getOutputCount(); i++) {
-          // A branch's output must be its own tensor; the If node writes the boundary.
-          if (b.getOutput(i).equals(out)) {
-            b.setOutput(i, out + "/run");
-          }
-          ValueInfoProto info = infos.get(b.getOutput(i));
-          if (info != null && moved.add(info.getName())) {
-            run.addValueInfo(info);
-          }
-        }
-        for (String in : node.allInputs()) {
-          if (Set.of(k).equals(weightUsers.get(in)) && moved.add(in)) {
-            run.addInitializer(g.initializers().get(in));
-          }
-        }
-        run.addNode(b);
-      }
-      run.addOutput(streamInfo(layout, out + "/run"));
-      GraphProto.Builder skip = GraphProto.newBuilder().setName("onnx_skip_skip_layer_" + k)
-          .addNode(NodeProto.newBuilder().setOpType("Identity").setName("/onnx_skip/skip_layer_" + k + "/Identity")
-              .addInput(layout.boundary(k)).addOutput(out + "/skip"))
-          .addOutput(streamInfo(layout, out + "/skip"));
-      main.addNode(NodeProto.newBuilder().setOpType("If").setName("/onnx_skip/layer_" + k + "/If").addInput(switchInput(k)).addOutput(out)
-          .addAttribute(AttributeProto.newBuilder().setName("then_branch").setType(AttributeProto.AttributeType.GRAPH).setG(run))
-          .addAttribute(AttributeProto.newBuilder().setName("else_branch").setType(AttributeProto.AttributeType.GRAPH).setG(skip)));
-      main.addInput(ValueInfoProto.newBuilder().setName(switchInput(k)).setType(TypeProto.newBuilder().setTensorType(
-          TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.BOOL_VALUE).setShape(TensorShapeProto.getDefaultInstance()))));
-      main.addOutput(infos.containsKey(out) ? infos.get(out) : streamInfo(layout, out));
-    }
-    main.addAllNode(head);
-    g.initializers().forEach((name, t) -> {
-      if (!moved.contains(name)) {
-        main.addInitializer(t);
-      }
-    });
-    infos.forEach((name, v) -> {
-      if (!moved.contains(name)) {
-        main.addValueInfo(v);
-      }
-    });
-    main.addOutput(g.outputs().get(g.outputNames().indexOf(logitsOutput)));
-    return cut.withGraph(Graph.fromProto(main.build()));
-  }
-
-  /** A residual-stream tensor's type: [batch, sequence, hidden] of the stream's element type. */
-  private static ValueInfoProto streamInfo(EncoderLayout layout, String name) {
-    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder()
-        .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
-        .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("sequence"))
-        .addDim(layout.hiddenSize() > 0
-            ? TensorShapeProto.Dimension.newBuilder().setDimValue(layout.hiddenSize())
-            : TensorShapeProto.Dimension.newBuilder().setDimParam("hidden"));
-    return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-        TypeProto.Tensor.newBuilder().setElemType(layout.streamElemType().code()).setShape(shape))).build();
   }
 
   @Override
@@ -429,7 +287,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
       Map<String, OnnxTensor> feeds = feeds(encoder, copies);
       feeds.put(layout.boundary(0), stack);
       for (int k = 0; k < layout.layers(); k++) {
-        feeds.put(switchInput(k), k > skipThrough && k <= runThrough ? runLayer : skipLayer);
+        feeds.put(SwitchedLayers.switchInput(k), k > skipThrough && k <= runThrough ? runLayer : skipLayer);
       }
       return feeds;
     }
@@ -470,18 +328,12 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     return buffer.duplicate().position((int) offset).limit((int) (offset + length)).slice();
   }
 
-  private static void closeAll(List<AutoCloseable> resources) {
-    for (AutoCloseable r : resources) {
-      try {
-        r.close();
-      } catch (Exception e) {
-        // Closing frees native memory; a failure here cannot lose results, which are journaled.
-      }
-    }
-  }
-
   @Override
   public void close() {
-    closeAll(List.of(embeddings, encoder, runLayer, skipLayer));
+    try {
+      Resources.closeAll(List.of(embeddings, encoder, runLayer, skipLayer), OrtException.class);
+    } catch (OrtException e) {
+      throw new OnnxSkipException("ONNX Runtime failed closing the shared engine: " + VariantSession.firstLine(e.getMessage()), e);
+    }
   }
 }

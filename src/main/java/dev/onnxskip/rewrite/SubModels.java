@@ -24,11 +24,6 @@ public final class SubModels {
     return extract(model, layout, List.of(), List.of(layout.boundary(k)));
   }
 
-  /** The part of the model after {@code layout.boundary(k)}, which it reads as a graph input. */
-  public static OnnxModel suffix(OnnxModel model, EncoderLayout layout, int k) {
-    return extract(model, layout, List.of(layout.boundary(k)), model.copyGraph().outputNames());
-  }
-
   /**
    * The sub-model that reads {@code cutInputs} (plus whichever original graph inputs it still
    * needs) and computes {@code outputs}. Unused original inputs are dropped.
@@ -64,7 +59,7 @@ public final class SubModels {
    * [batch, sequence, hidden] of the stream's element type, with the batch and sequence dimension
    * names of the first graph input.
    */
-  private static ValueInfoProto streamValueInfo(Graph g, EncoderLayout layout, String tensor) {
+  static ValueInfoProto streamValueInfo(Graph g, EncoderLayout layout, String tensor) {
     ValueInfoProto declared = g.valueInfo().get(tensor);
     if (declared != null && declared.getType().hasTensorType()) {
       return declared;

@@ -8,10 +8,11 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.OnnxModel;
-import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * An ONNX Runtime session of a model held in memory, whose large weights ONNX Runtime reads from
@@ -33,43 +34,40 @@ public final class ModelSession implements AutoCloseable {
   /** The external-data location of a handed-over weight: a name, not a file, that is never read. */
   private static final String IN_MEMORY = "onnx-skip-in-memory-weight";
 
+  private final OrtSession.SessionOptions options;
   private final OrtSession session;
-  private final Map<String, OnnxTensor> handedOver;
-  private final Optional<WeightBuffers> owned;
+  private final Set<String> handedOver;
 
-  private ModelSession(OrtSession session, Map<String, OnnxTensor> handedOver, Optional<WeightBuffers> owned) {
+  private ModelSession(OrtSession.SessionOptions options, OrtSession session, Set<String> handedOver) {
+    this.options = options;
     this.session = session;
     this.handedOver = handedOver;
-    this.owned = owned;
   }
 
   /**
    * Opens a session of {@code model} (external data, if any, is read first) with the options of
-   * {@code runtime}, its weights in buffers of its own, released when it closes.
+   * {@code runtime}, its weights in buffers of its own, released as soon as it is open.
    */
   public static ModelSession open(OnnxModel model, OrtRuntime runtime) throws OrtException {
-    WeightBuffers own = new WeightBuffers();
-    try {
-      return open(model, runtime, own, Optional.of(own));
-    } catch (OrtException | RuntimeException e) {
-      own.close();
-      throw e;
+    // ONNX Runtime's Java API documents the two lifetimes differently: external initializers "are
+    // copied into the session once it has been created" and "can be closed" then
+    // (SessionOptions.addExternalInitializers), whereas "the SessionOptions object must not be
+    // closed until all sessions which use it are closed" (OrtSession.SessionOptions). So the
+    // buffers go once the session is open, and the session keeps its options until it closes.
+    try (WeightBuffers own = new WeightBuffers()) {
+      return open(model, runtime, own);
     }
   }
 
   /**
    * Opens a session whose weights come from {@code buffers}, which may already hold them for
    * another session of a model sharing them (a variant of the same source); the caller closes the
-   * buffers after every session that reads them.
+   * buffers once it opens no more sessions from them.
    */
   public static ModelSession open(OnnxModel model, OrtRuntime runtime, WeightBuffers buffers) throws OrtException {
-    return open(model, runtime, buffers, Optional.empty());
-  }
-
-  private static ModelSession open(OnnxModel model, OrtRuntime runtime, WeightBuffers buffers, Optional<WeightBuffers> owned)
-      throws OrtException {
     OnnxModel inlined = ExternalData.inline(model);
-    try (OrtSession.SessionOptions opts = runtime.sessionOptions()) {
+    OrtSession.SessionOptions opts = runtime.sessionOptions();
+    try {
       GraphProto.Builder graph = inlined.proto().getGraph().toBuilder();
       Map<String, OnnxTensor> handedOver = new LinkedHashMap<>();
       for (int i = 0; i < graph.getInitializerCount(); i++) {
@@ -84,7 +82,10 @@ public final class ModelSession implements AutoCloseable {
         opts.addExternalInitializers(Map.copyOf(handedOver));
       }
       byte[] bytes = inlined.proto().toBuilder().setGraph(graph).build().toByteArray();
-      return new ModelSession(ENV.createSession(bytes, opts), handedOver, owned);
+      return new ModelSession(opts, ENV.createSession(bytes, opts), Set.copyOf(handedOver.keySet()));
+    } catch (OrtException | RuntimeException e) {
+      Resources.closeAllAfter(e, List.of(opts));
+      throw e;
     }
   }
 
@@ -97,18 +98,18 @@ public final class ModelSession implements AutoCloseable {
     return session;
   }
 
-  /** The weights handed over as buffers, by initializer name. */
-  Map<String, OnnxTensor> handedOver() {
-    return Collections.unmodifiableMap(handedOver);
+  /** The options the session was made with, open while it is. */
+  OrtSession.SessionOptions options() {
+    return options;
+  }
+
+  /** The names of the weights handed over as buffers. */
+  Set<String> handedOver() {
+    return handedOver;
   }
 
   @Override
   public void close() throws OrtException {
-    try {
-      session.close();
-    } finally {
-      // Only after the session: it reads the weights from these buffers until it is closed.
-      owned.ifPresent(WeightBuffers::close);
-    }
+    Resources.closeAll(List.of(options, session), OrtException.class);
   }
 }

@@ -37,7 +37,7 @@ public final class TokenFeeds {
       }
       return feeds;
     } catch (OrtException | RuntimeException e) {
-      feeds.values().forEach(OnnxTensor::close);
+      Resources.closeAllAfter(e, List.copyOf(feeds.values()));
       throw e;
     }
   }

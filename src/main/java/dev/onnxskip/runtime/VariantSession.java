@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.data.Batch;
 import dev.onnxskip.graph.OnnxModel;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -54,7 +55,7 @@ public final class VariantSession implements AutoCloseable {
     } catch (ClassCastException e) {
       throw new OnnxSkipException(label + ": output '" + signature.logitsOutput() + "' is not a 2-D float tensor [batch, labels]");
     } finally {
-      feeds.values().forEach(OnnxTensor::close);
+      Resources.closeAll(List.copyOf(feeds.values()));
     }
   }
 

@@ -94,9 +94,9 @@ public final class WeightBuffers implements AutoCloseable {
     return all.size();
   }
 
-  /** Releases every buffer; close it only after every session that reads them. */
+  /** Releases every buffer; sessions already open keep their own copies of the weights. */
   @Override
   public void close() {
-    all.forEach(OnnxTensor::close);
+    Resources.closeAll(all);
   }
 }

@@ -40,17 +40,23 @@ final class OrtHarness {
   /** Runs a model on the long inputs it declares plus float extra inputs; returns every output. */
   static Map<String, Floats> run(OnnxModel model, Map<String, long[][]> longInputs, Map<String, Floats> floatInputs)
       throws OrtException {
+    return run(model, longInputs, floatInputs, Map.of());
+  }
+
+  /** As {@link #run(OnnxModel, Map, Map)}, with boolean scalar inputs too, such as layer switches. */
+  static Map<String, Floats> run(
+      OnnxModel model, Map<String, long[][]> longInputs, Map<String, Floats> floatInputs, Map<String, Boolean> boolInputs)
+      throws OrtException {
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
       // Without graph optimizations, the same ops compute the same floats whether or not the
       // graph is split, so recomposed sub-models can be compared bit for bit.
       opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
-      return run(model, longInputs, floatInputs, opts);
+      return run(model, longInputs, floatInputs, boolInputs, opts);
     }
   }
 
-  private static Map<String, Floats> run(
-      OnnxModel model, Map<String, long[][]> longInputs, Map<String, Floats> floatInputs, OrtSession.SessionOptions opts)
-      throws OrtException {
+  private static Map<String, Floats> run(OnnxModel model, Map<String, long[][]> longInputs, Map<String, Floats> floatInputs,
+      Map<String, Boolean> boolInputs, OrtSession.SessionOptions opts) throws OrtException {
     try (OrtSession session = ENV.createSession(model.proto().toByteArray(), opts)) {
       Map<String, OnnxTensor> feeds = new HashMap<>();
       try {
@@ -62,6 +68,8 @@ final class OrtHarness {
               System.arraycopy(v[i], 0, flat, i * v[0].length, v[0].length);
             }
             feeds.put(name, OnnxTensor.createTensor(ENV, LongBuffer.wrap(flat), new long[] {v.length, v[0].length}));
+          } else if (boolInputs.containsKey(name)) {
+            feeds.put(name, OnnxTensor.createTensor(ENV, (boolean) boolInputs.get(name)));
           } else {
             Floats f = floatInputs.get(name);
             feeds.put(name, OnnxTensor.createTensor(ENV, FloatBuffer.wrap(f.data()), f.shape()));

@@ -46,7 +46,7 @@ class QuantizedMiniLmTest {
       if (resume == layout.layers()) {
         assertArrayEquals(kept.data(), got, "skipping every block leaves the embeddings' output");
       } else {
-        float[] expected = OrtHarness.run(SubModels.suffix(model, layout, resume), tokens,
+        float[] expected = OrtHarness.run(Suffixes.after(model, layout, resume), tokens,
             Map.of(layout.boundary(resume), kept)).get(OUTPUT).data();
         assertTrue(OrtHarness.maxAbsDiff(got, expected) <= 1e-5, span + ": max diff " + OrtHarness.maxAbsDiff(got, expected));
       }

@@ -104,7 +104,7 @@ class RewriteInvariantsTest {
     int resume = span.end() + 1;
     float[] expected = resume == spec.layers() && spec.head() == Head.NONE
         ? kept.data() // the span reaches the encoder's output: nothing follows the cut
-        : OrtHarness.run(SubModels.suffix(model, layout, resume), inputs, Map.of(layout.boundary(resume), kept))
+        : OrtHarness.run(Suffixes.after(model, layout, resume), inputs, Map.of(layout.boundary(resume), kept))
             .get(output).data();
     double diff = OrtHarness.maxAbsDiff(got, expected);
     assertTrue(diff <= EXACT, "variant against suffix(prefix(x)): max diff " + diff);

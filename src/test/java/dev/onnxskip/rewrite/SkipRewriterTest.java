@@ -44,7 +44,7 @@ class SkipRewriterTest {
 
     OnnxModel prefix = SubModels.prefix(model, layout, start);
     OrtHarness.Floats kept = OrtHarness.run(prefix, OrtHarness.tokenBatch(), Map.of()).get(layout.boundary(start));
-    OnnxModel suffix = SubModels.suffix(model, layout, end + 1);
+    OnnxModel suffix = Suffixes.after(model, layout, end + 1);
     Map<String, OrtHarness.Floats> composed = OrtHarness.run(
         suffix, OrtHarness.tokenBatch(), Map.of(layout.boundary(end + 1), kept));
     float[] expected = composed.containsKey("last_hidden_state")
@@ -59,7 +59,7 @@ class SkipRewriterTest {
   void prefixThenSuffixReproducesTheModel(int k) throws Exception {
     OrtHarness.Floats h = OrtHarness.run(SubModels.prefix(model, layout, k), OrtHarness.tokenBatch(), Map.of()).get(layout.boundary(k));
     Map<String, OrtHarness.Floats> out = OrtHarness.run(
-        SubModels.suffix(model, layout, k), OrtHarness.tokenBatch(), Map.of(layout.boundary(k), h));
+        Suffixes.after(model, layout, k), OrtHarness.tokenBatch(), Map.of(layout.boundary(k), h));
     float[] full = baseline.get("last_hidden_state").data();
     float[] got = k == layout.layers() ? h.data() : out.get("last_hidden_state").data();
     assertArrayEquals(full, got, "splitting and recomposing must reproduce the model exactly");

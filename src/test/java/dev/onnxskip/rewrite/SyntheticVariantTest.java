@@ -114,7 +114,7 @@ class SyntheticVariantTest {
 
     // Cut at the embeddings' output, the suffix recomputes the model; in the fused form that cut
     // detaches EmbedLayerNormalization's output 0 but still needs its mask index.
-    float[] recomposed = OrtHarness.run(SubModels.suffix(model, layout, 0), inputs,
+    float[] recomposed = OrtHarness.run(Suffixes.after(model, layout, 0), inputs,
         Map.of(layout.boundary(0), stream.get(layout.boundary(0)))).get(output).data();
     assertTrue(OrtHarness.maxAbsDiff(full, recomposed) <= EXACT, "suffix of the prefix at boundary 0");
 
@@ -126,7 +126,7 @@ class SyntheticVariantTest {
       int resume = span.end() + 1;
       float[] expected = resume == spec.layers() && spec.head() == Head.NONE
           ? kept.data() // nothing follows the last layer: the suffix is the identity
-          : OrtHarness.run(SubModels.suffix(model, layout, resume), inputs, Map.of(layout.boundary(resume), kept))
+          : OrtHarness.run(Suffixes.after(model, layout, resume), inputs, Map.of(layout.boundary(resume), kept))
               .get(output).data();
       double diff = OrtHarness.maxAbsDiff(got, expected);
       assertTrue(diff <= EXACT, "skip " + span + ": max diff " + diff);

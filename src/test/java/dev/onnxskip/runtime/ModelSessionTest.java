@@ -1,9 +1,11 @@
 package dev.onnxskip.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.TensorProto;
@@ -18,6 +20,7 @@ import dev.onnxskip.layout.LayoutDetector;
 import dev.onnxskip.rewrite.SkipRewriter;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.testing.SyntheticBert;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -33,7 +36,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A session whose large weights go to ONNX Runtime as buffers computes what a session loaded from
  * the model file computes, on the real float and int8 MiniLM; small weights stay in the bytes;
- * variants of one source reuse its buffers.
+ * the session copies the buffers, and keeps its options until it closes; variants of one source
+ * reuse its buffers.
  */
 class ModelSessionTest {
   private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
@@ -55,7 +59,7 @@ class ModelSessionTest {
           .filter(t -> t.getRawData().size() >= WeightBuffers.HANDED_OVER_BYTES).map(TensorProto::getName)
           .collect(Collectors.toCollection(TreeSet::new));
       assertTrue(big.stream().anyMatch(n -> n.startsWith("embeddings.word_embeddings.weight")), "the token-embedding table is large: " + big);
-      assertEquals(big, new TreeSet<>(session.handedOver().keySet()));
+      assertEquals(big, new TreeSet<>(session.handedOver()));
       float[] actual = lastHiddenState(session.session());
       assertEquals(expected.length, actual.length);
       for (int i = 0; i < expected.length; i++) {
@@ -65,18 +69,49 @@ class ModelSessionTest {
   }
 
   @Test
-  void closingTheSessionReleasesTheBuffersAndSmallWeightsAreNeverHandedOver() throws Exception {
+  void smallWeightsAreNeverHandedOver() throws Exception {
     OnnxModel tiny = OnnxModel.of(SyntheticBert.build(SyntheticBert.Spec.tiny(2)));
     try (ModelSession session = ModelSession.open(tiny, CPU)) {
       assertTrue(session.handedOver().isEmpty(), "a tiny model's weights stay in its bytes");
     }
-    OnnxModel wide = OnnxModel.of(SyntheticBert.build(SyntheticBert.Spec.tiny(2).withHidden(128).withIntermediate(512)));
-    ModelSession session = ModelSession.open(wide, CPU);
-    List<OnnxTensor> handed = List.copyOf(session.handedOver().values());
-    assertFalse(handed.isEmpty(), "a 128x512 weight is 256 KiB and is handed over");
-    handed.forEach(t -> assertFalse(t.isClosed()));
+  }
+
+  @Test
+  void theSessionCopiesTheHandedOverWeightsSoTheBuffersMayGoOnceItIsOpen() throws Exception {
+    // A vocabulary that takes the test's token ids.
+    OnnxModel wide = OnnxModel.of(SyntheticBert.build(SyntheticBert.Spec.tiny(2).withHidden(128).withIntermediate(512).withVocab(8000)));
+    float[] expected;
+    try (OrtSession.SessionOptions opts = CPU.sessionOptions(); OrtSession plain = ENV.createSession(wide.proto().toByteArray(), opts)) {
+      expected = lastHiddenState(plain);
+    }
+    ModelSession session;
+    try (WeightBuffers buffers = new WeightBuffers()) {
+      session = ModelSession.open(wide, CPU, buffers);
+      assertFalse(session.handedOver().isEmpty(), "a 128x512 weight is 256 KiB and is handed over");
+      // Overwrite every handed-over weight before closing the buffers: a session that read them in
+      // place would now compute with floats near 3e38.
+      for (TensorProto t : wide.proto().getGraph().getInitializerList()) {
+        if (session.handedOver().contains(t.getName())) {
+          ByteBuffer bytes = (ByteBuffer) buffers.bufferOf(t).orElseThrow().getBufferRef().orElseThrow();
+          for (int i = 0; i < bytes.capacity(); i++) {
+            bytes.put(i, (byte) 0x7f);
+          }
+        }
+      }
+    }
+    try (session) {
+      assertArrayEquals(expected, lastHiddenState(session.session()), 1e-5f);
+    }
+  }
+
+  @Test
+  void theSessionKeepsItsOptionsUntilItCloses() throws Exception {
+    ModelSession session = ModelSession.open(OnnxModel.of(SyntheticBert.build(SyntheticBert.Spec.tiny(2))), CPU);
+    OrtSession.SessionOptions options = session.options();
+    // Any use of closed options throws IllegalStateException.
+    assertDoesNotThrow(options::getConfigEntries);
     session.close();
-    handed.forEach(t -> assertTrue(t.isClosed(), "buffers are released with the session"));
+    assertThrows(IllegalStateException.class, options::getConfigEntries);
   }
 
   @Test
