@@ -3,6 +3,8 @@ package dev.onnxskip.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.onnxskip.ToolVersion;
 import dev.onnxskip.data.SyntheticData;
 import dev.onnxskip.data.WordTokenizer;
@@ -23,7 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@code eval} end to end against files kept under {@code src/test/resources/golden/}: results.json
- * (timestamp blanked), results.csv and the printed summary, byte for byte. A change to the code that
+ * (timestamp blanked), results.csv, the printed summary and the journal's entries without their logits, byte for byte. A change to the code that
  * changes any of them, however it is meant, shows up here.
  *
  * <p>What depends on the machine, not on the run, is replaced before comparing: the temporary
@@ -35,6 +37,7 @@ class GoldenOutputsTest {
 
   static final Spec SPEC = Spec.tiny(3).withHead(Head.MEAN_POOL_CLASSIFIER, 3).withSeed(4);
   static final Path GOLDEN = Path.of("src/test/resources/golden");
+  static final ObjectMapper JSON = new ObjectMapper();
   static final boolean UPDATE = Boolean.getBoolean("golden.update");
 
   @TempDir static Path dir;
@@ -73,7 +76,23 @@ class GoldenOutputsTest {
 
     compare(name + "/results.json", EvalOutputs.resultsWithoutTimestamp(out));
     compare(name + "/results.csv", Files.readString(out.resolve("results.csv")));
+    compare(name + "/journal-" + engine + ".txt", journalWithoutLogits(out));
     compare(name + "/printed.txt", printed.replace(out.toString(), "<out>").replaceAll(" in [0-9.]+ s\\.", " in <seconds> s."));
+  }
+
+  /**
+   * The journal's lines after the header, each as its span and rows: which work was journaled in
+   * which order and under which name. The logits, floats from the runtime, and the header's run
+   * key, a digest of the settings, are left out.
+   */
+  private static String journalWithoutLogits(Path out) throws IOException {
+    StringBuilder text = new StringBuilder();
+    List<String> lines = Files.readAllLines(out.resolve(Journal.FILE));
+    for (String line : lines.subList(1, lines.size())) {
+      JsonNode entry = JSON.readTree(line);
+      text.append("span ").append(entry.get("span")).append(" rows ").append(entry.get("rows")).append('\n');
+    }
+    return text.toString();
   }
 
   /** Fails unless {@code actual}, with the machine's parts replaced, is the kept file's text. */
