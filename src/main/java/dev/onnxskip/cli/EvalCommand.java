@@ -79,7 +79,7 @@ public final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     EvalConfig cfg = new EvalConfig(model, tokenizer.tokenizer, data, dataOptions.columns(), labels, Optional.ofNullable(logitsOutput),
-        layoutOptions.boundaries, spans, runtime.parsedDevice(), runtime.batchSize, tokenizer.maxLength, runtime.threads(), engine, !noSort);
+        layoutOptions.boundaries, spans, runtime.parsedDevice(), runtime.batchSize(), tokenizer.maxLength(), runtime.threads(), engine, !noSort);
     PrintWriter outWriter = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try (ProgressListener progress = new ProgressListener(quiet || System.console() == null, err, out)) {

@@ -64,14 +64,17 @@ public final class ProbeCommand implements Callable<Integer> {
       case "cls" -> Pooling.CLS;
       default -> throw new UsageException("unknown pooling '" + pooling + "': expected mean or cls");
     };
+    int maxLength = tokenizer.maxLength();
+    int batchSize = runtime.batchSize();
+    int threads = runtime.threads();
     OnnxModel encoder = ModelIO.load(model);
     InputGuard.refuseOverwriting(model, ExternalData.files(encoder), output, output.toString());
     if (Files.exists(output) && !force) {
       throw new UsageException("output " + output + " exists; use --force to replace it");
     }
-    OrtRuntime rt = OrtRuntime.open(runtime.parsedDevice(), runtime.threads());
+    OrtRuntime rt = OrtRuntime.open(runtime.parsedDevice(), threads);
     ProbeRun.Outcome o = ProbeRun.train(encoder, tokenizer.tokenizer, train, dataOptions.columns(), labels, pool,
-        tokenizer.maxLength, c, rt, runtime.batchSize);
+        maxLength, c, rt, batchSize);
     ModelIO.save(o.classifier().proto(), output);
     PrintWriter out = spec.commandLine().getOut();
     out.printf("probe: %d examples, labels %s, %s pooling, C=%s%n", o.examples(), o.labels(), pool.name().toLowerCase(Locale.ROOT), c);

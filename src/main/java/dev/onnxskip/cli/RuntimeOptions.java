@@ -2,20 +2,22 @@ package dev.onnxskip.cli;
 
 import dev.onnxskip.UsageException;
 import dev.onnxskip.runtime.Device;
-import dev.onnxskip.runtime.OrtRuntime;
 import picocli.CommandLine.Option;
 
-/** Where and how models run: shared by eval and probe. */
+/**
+ * Where and how models run: shared by eval and probe. The accessors check the values, so a
+ * command that reads them before loading a model refuses a bad one before any work.
+ */
 public final class RuntimeOptions {
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|cuda[:N]|auto",
       description = "Run on the CPU, on CUDA (needs the -Pgpu build), or auto: CUDA when it loads (default: ${DEFAULT-VALUE}).")
-  String device;
+  private String device;
 
   @Option(names = "--threads", paramLabel = "N", description = "Intra-op threads (default: ONNX OrtRuntime chooses).")
-  Integer threads;
+  private Integer threads;
 
   @Option(names = "--batch-size", defaultValue = "32", description = "Examples per batch (default: ${DEFAULT-VALUE}).")
-  int batchSize;
+  private int batchSize;
 
   /** Intra-op threads for the runtime: 0 when left out, meaning the runtime's own choice. */
   int threads() {
@@ -26,6 +28,13 @@ public final class RuntimeOptions {
       throw new UsageException("--threads must be at least 1 (leave it out for the runtime's default), got " + threads);
     }
     return threads;
+  }
+
+  int batchSize() {
+    if (batchSize <= 0) {
+      throw new UsageException("--batch-size must be positive, got " + batchSize);
+    }
+    return batchSize;
   }
 
   Device parsedDevice() {

@@ -1,5 +1,6 @@
 package dev.onnxskip.cli;
 
+import dev.onnxskip.UsageException;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -9,5 +10,13 @@ public final class TokenizerOptions {
   Path tokenizer;
 
   @Option(names = "--max-length", defaultValue = "128", description = "Truncate texts to this many tokens (default: ${DEFAULT-VALUE}).")
-  int maxLength;
+  private int maxLength;
+
+  /** At least 2: room for the two special tokens BERT-style tokenizers add, [CLS] and [SEP]. */
+  int maxLength() {
+    if (maxLength <= 1) {
+      throw new UsageException("--max-length must be at least 2, got " + maxLength);
+    }
+    return maxLength;
+  }
 }

@@ -95,12 +95,6 @@ public final class EvalRun {
    * they come, so that a later run with {@code resume} takes up where this one stopped.
    */
   public static Outcome run(EvalConfig cfg, Path outDir, boolean resume, boolean force, Listener listener) {
-    if (cfg.batchSize() <= 0) {
-      throw new UsageException("--batch-size must be positive, got " + cfg.batchSize());
-    }
-    if (cfg.maxLength() <= 1) {
-      throw new UsageException("--max-length must be at least 2, got " + cfg.maxLength());
-    }
     if (!cfg.engine().equals("shared") && !cfg.engine().equals("naive")) {
       throw new UsageException("unknown engine '" + cfg.engine() + "': expected shared or naive");
     }

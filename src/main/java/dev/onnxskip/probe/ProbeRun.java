@@ -4,7 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
-import dev.onnxskip.UsageException;
 import dev.onnxskip.data.Batch;
 import dev.onnxskip.data.BatchPlan;
 import dev.onnxskip.data.BatchSource;
@@ -48,9 +47,6 @@ public final class ProbeRun {
    */
   public static Outcome train(OnnxModel encoder, Path tokenizer, Path trainData, DataColumns columns, List<String> labels,
       Pooling pooling, int maxLength, double c, OrtRuntime runtime, int batchSize) {
-    if (batchSize <= 0) {
-      throw new UsageException("--batch-size must be positive, got " + batchSize);
-    }
     List<ClassifierSignature.TokenInput> inputs = ClassifierSignature.tokenInputs(encoder);
     String tokenStates = tokenStatesOutput(encoder);
     String mask = inputs.stream().filter(i -> i.role() == TokenRole.ATTENTION_MASK).findFirst()

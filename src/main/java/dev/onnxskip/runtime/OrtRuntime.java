@@ -6,7 +6,6 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
-import dev.onnxskip.UsageException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,13 +34,9 @@ public record OrtRuntime(Device device, int threads, String note) {
    * Resolves the device: {@code auto} becomes CUDA if a probe session can use it, else CPU.
    *
    * @param threads intra-op threads, 0 for ONNX Runtime's default
-   * @throws UsageException for a negative thread count
    * @throws OnnxSkipException when CUDA is asked for and cannot load
    */
   public static OrtRuntime open(Device requested, int threads) {
-    if (threads < 0) {
-      throw new UsageException("--threads must be positive (or left out for the runtime's default), got " + threads);
-    }
     return switch (requested.kind()) {
       case CPU -> new OrtRuntime(Device.CPU, threads, "cpu");
       case CUDA -> {

@@ -1,0 +1,58 @@
+package dev.onnxskip.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The options eval and probe share have one rule each, checked by the option group that owns them
+ * before any input is read: the model given here is not even an ONNX file, so reaching it would
+ * fail with another message.
+ */
+class SharedOptionsTest {
+
+  /** The command line of {@code command} with placeholder inputs that are never read, plus {@code extra}. */
+  private static String[] args(String command, Path dir, String... extra) throws IOException {
+    Path notAModel = Files.writeString(dir.resolve("not-a-model.onnx"), "not a model\n");
+    Path data = Files.writeString(dir.resolve("data.jsonl"), "{\"text\": \"good\", \"label\": \"pos\"}\n");
+    List<String> args = new ArrayList<>(command.equals("eval")
+        ? List.of("eval", "--model", notAModel.toString(), "--data", data.toString(), "--out", dir.resolve("out").toString(), "--quiet")
+        : List.of("probe", "--model", notAModel.toString(), "--train", data.toString(), "-o", dir.resolve("probe.onnx").toString()));
+    args.addAll(List.of("--tokenizer", dir.resolve("tokenizer.json").toString()));
+    args.addAll(Arrays.asList(extra));
+    return args.toArray(String[]::new);
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource(delimiter = '|', textBlock = """
+      --max-length | 1  | --max-length must be at least 2, got 1
+      --max-length | 0  | --max-length must be at least 2, got 0
+      --batch-size | 0  | --batch-size must be positive, got 0
+      --threads    | 0  | --threads must be at least 1 (leave it out for the runtime's default), got 0
+      --threads    | -2 | --threads must be at least 1 (leave it out for the runtime's default), got -2
+      """)
+  void evalAndProbeRefuseABadValueAlikeBeforeReadingTheModel(String option, String value, String message, @TempDir Path tmp)
+      throws IOException {
+    for (String command : List.of("eval", "probe")) {
+      Path dir = Files.createDirectory(tmp.resolve(command));
+      CliRun run = CliRun.of(args(command, dir, option, value));
+      assertEquals(2, run.exit(), command + ": " + run.err());
+      assertTrue(run.oneLineError(), command + ": " + run.err());
+      assertEquals("onnx-skip: " + message, run.err().strip(), command);
+      try (Stream<Path> files = Files.list(dir)) {
+        assertEquals(List.of("data.jsonl", "not-a-model.onnx"), files.map(p -> p.getFileName().toString()).sorted().toList(),
+            command + " wrote nothing");
+      }
+    }
+  }
+}
