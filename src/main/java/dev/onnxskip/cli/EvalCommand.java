@@ -4,6 +4,7 @@ import dev.onnxskip.data.Batch;
 import dev.onnxskip.eval.EvalConfig;
 import dev.onnxskip.eval.EvalRun;
 import dev.onnxskip.report.RunReport;
+import dev.onnxskip.rewrite.SkipSpans;
 import dev.onnxskip.report.Summary;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -78,6 +79,7 @@ public final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    SkipSpans.checkText(spans);
     EvalConfig cfg = new EvalConfig(model, tokenizer.tokenizer, data, dataOptions.columns(), labels, Optional.ofNullable(logitsOutput),
         layoutOptions.boundaries, spans, runtime.parsedDevice(), runtime.batchSize(), tokenizer.maxLength(), runtime.threads(), engine, !noSort);
     PrintWriter outWriter = spec.commandLine().getOut();

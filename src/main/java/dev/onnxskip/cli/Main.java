@@ -8,7 +8,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Entry point: subcommands are thin; the work happens in the graph, layout, rewrite and eval packages. */
+/** Entry point: the picocli commands, which compose option groups; the work happens in the packages below cli. */
 @Command(
     name = "onnx-skip",
     mixinStandardHelpOptions = true,

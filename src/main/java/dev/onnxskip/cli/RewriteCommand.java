@@ -81,6 +81,11 @@ public final class RewriteCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (selection.span != null) {
+      SkipSpans.checkText(selection.span);
+    } else if (selection.spans != null) {
+      SkipSpans.checkText(selection.spans);
+    }
     Optional<StaticShapes.Dims> dims = Optional.ofNullable(staticShapes).map(StaticShapes.Dims::parse);
     OnnxModel loaded = ModelIO.load(model);
     OnnxModel source = dims.map(d -> StaticShapes.apply(loaded, d)).orElse(loaded);

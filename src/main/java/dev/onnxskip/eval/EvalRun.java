@@ -1,6 +1,5 @@
 package dev.onnxskip.eval;
 
-import ai.onnx.proto.OnnxMl.TensorProto;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.onnxskip.OnnxSkipException;
@@ -300,9 +299,8 @@ public final class EvalRun {
    */
   private static Map<String, String> externalDataDigests(OnnxModel model) {
     Map<String, String> digests = new TreeMap<>();
-    for (TensorProto t : model.proto().getGraph().getInitializerList()) {
-      ExternalData.refOf(t).ifPresent(ref ->
-          digests.computeIfAbsent(ref.location(), location -> Digests.sha256(model.baseDir().resolve(location))));
+    for (String location : ExternalData.locations(model)) {
+      digests.put(location, Digests.sha256(model.baseDir().resolve(location)));
     }
     return digests;
   }

@@ -86,6 +86,15 @@ public final class ExternalData {
     }
   }
 
+  /** The files, relative to the model's folder, that its main graph's external weights live in. */
+  public static Set<String> locations(OnnxModel model) {
+    Set<String> locations = new java.util.TreeSet<>();
+    for (TensorProto t : model.proto().getGraph().getInitializerList()) {
+      refOf(t).ifPresent(ref -> locations.add(ref.location()));
+    }
+    return locations;
+  }
+
   public static boolean hasExternal(ModelProto m) {
     return m.getGraph().getInitializerList().stream().anyMatch(t -> t.getDataLocation() == DataLocation.EXTERNAL);
   }

@@ -32,6 +32,30 @@ public final class SkipSpans {
     return new ArrayList<>(spans);
   }
 
+  /**
+   * Checks what can be checked of a span list without the model (form, order within a span, repeats),
+   * so that a typo is reported before a large model is read; the range waits for the layer count.
+   *
+   * @throws UsageException as {@link #parse} would for the same text
+   */
+  public static void checkText(String text) {
+    if (text.strip().equalsIgnoreCase("all")) {
+      return;
+    }
+    Set<SkipSpan> spans = new LinkedHashSet<>();
+    for (String part : text.split(",", -1)) {
+      SkipSpan span;
+      try {
+        span = parseSyntax(part.strip());
+      } catch (IllegalArgumentException e) {
+        throw new UsageException(e.getMessage());
+      }
+      if (!spans.add(span)) {
+        throw new UsageException("span " + span + " is listed twice");
+      }
+    }
+  }
+
   public static SkipSpan parseOne(String text, int layers) {
     SkipSpan span;
     try {

@@ -55,4 +55,21 @@ class SharedOptionsTest {
       }
     }
   }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      2-x     | malformed span '2-x': expected START-END with layer numbers from 0, e.g. 2-3
+      3-1     | inverted span '3-1': the first layer must not come after the last, e.g. 1-3
+      1-1,1   | span 1-1 is listed twice
+      """)
+  void aMalformedSpanListIsRefusedBeforeTheModelIsRead(String spans, String message, @TempDir Path tmp) throws IOException {
+    CliRun eval = CliRun.of(args("eval", tmp, "--spans", spans));
+    assertEquals(2, eval.exit(), eval.err());
+    assertEquals("onnx-skip: " + message, eval.err().strip());
+    Path notAModel = tmp.resolve("not-a-model.onnx");
+    CliRun rewrite = CliRun.of("rewrite", notAModel.toString(), "--spans", spans, "-o", tmp.resolve("variants").toString());
+    assertEquals(2, rewrite.exit(), rewrite.err());
+    assertEquals("onnx-skip: " + message, rewrite.err().strip());
+    assertTrue(Files.notExists(tmp.resolve("variants")) && Files.notExists(tmp.resolve("out")), "nothing written");
+  }
 }
