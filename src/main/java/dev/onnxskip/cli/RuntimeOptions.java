@@ -13,7 +13,7 @@ public final class RuntimeOptions {
       description = "Run on the CPU, on CUDA (needs the -Pgpu build), or auto: CUDA when it loads (default: ${DEFAULT-VALUE}).")
   private String device;
 
-  @Option(names = "--threads", paramLabel = "N", description = "Intra-op threads (default: ONNX OrtRuntime chooses).")
+  @Option(names = "--threads", paramLabel = "N", description = "Intra-op threads (default: ONNX Runtime chooses).")
   private Integer threads;
 
   @Option(names = "--batch-size", defaultValue = "32", description = "Examples per batch (default: ${DEFAULT-VALUE}).")
