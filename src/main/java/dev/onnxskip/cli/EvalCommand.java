@@ -1,6 +1,7 @@
 package dev.onnxskip.cli;
 
 import dev.onnxskip.data.Batch;
+import dev.onnxskip.eval.EngineKind;
 import dev.onnxskip.eval.EvalConfig;
 import dev.onnxskip.eval.EvalRun;
 import dev.onnxskip.report.RunReport;
@@ -51,9 +52,11 @@ public final class EvalCommand implements Callable<Integer> {
 
   @Mixin RuntimeOptions runtime;
 
-  @Option(names = "--engine", defaultValue = "shared", paramLabel = "shared|naive",
-      description = "shared computes each layer state once for all spans (default); naive runs one full pass per variant, for checking.")
-  String engine;
+  @Option(names = "--engine", defaultValue = "shared", paramLabel = "ENGINE",
+      converter = LowerCaseChoice.Engines.class, completionCandidates = LowerCaseChoice.Engines.class,
+      description = "One of ${COMPLETION-CANDIDATES}: shared computes each layer state once for all spans (default);"
+          + " naive runs one full pass per variant, for checking.")
+  EngineKind engine;
 
   @Option(names = "--out", defaultValue = "out/eval", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
   Path out;

@@ -42,9 +42,9 @@ public final class Main {
     cli.setOut(out);
     cli.setErr(err);
     cli.setExitCodeExceptionMapper(ex -> ex instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE);
+    // One line, as for every other bad input, with the pointer to --help on it.
     cli.setParameterExceptionHandler((ex, a) -> {
-      err.println("onnx-skip: " + ex.getMessage());
-      err.println("Try 'onnx-skip " + ex.getCommandLine().getCommandName() + " --help' for usage.");
+      err.println("onnx-skip: " + folded(ex.getMessage()) + " (try 'onnx-skip " + ex.getCommandLine().getCommandName() + " --help')");
       return EXIT_USAGE;
     });
     cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
@@ -68,6 +68,10 @@ public final class Main {
     if (!(ex instanceof OnnxSkipException) || message == null) {
       message = ex.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
+    return folded(message);
+  }
+
+  private static String folded(String message) {
     return message.replaceAll("\\s*\\R\\s*", " ").strip();
   }
 

@@ -41,8 +41,10 @@ public final class ProbeCommand implements Callable<Integer> {
   @Option(names = "--labels", split = ",", paramLabel = "NAME,...", description = "Label names in logit order (default: the data's labels, sorted).")
   List<String> labels = List.of();
 
-  @Option(names = "--pooling", defaultValue = "mean", paramLabel = "mean|cls", description = "Mean over real tokens, or the first token (default: ${DEFAULT-VALUE}).")
-  String pooling;
+  @Option(names = "--pooling", defaultValue = "mean", paramLabel = "POOLING",
+      converter = LowerCaseChoice.Poolings.class, completionCandidates = LowerCaseChoice.Poolings.class,
+      description = "One of ${COMPLETION-CANDIDATES}: the mean over real tokens, or the first token (default: ${DEFAULT-VALUE}).")
+  Pooling pooling;
 
   @Option(names = "--c", defaultValue = "1.0", description = "Inverse L2 regularisation strength (default: ${DEFAULT-VALUE}).")
   double c;
@@ -59,11 +61,6 @@ public final class ProbeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Pooling pool = switch (pooling.toLowerCase(Locale.ROOT)) {
-      case "mean" -> Pooling.MEAN;
-      case "cls" -> Pooling.CLS;
-      default -> throw new UsageException("unknown pooling '" + pooling + "': expected mean or cls");
-    };
     int maxLength = tokenizer.maxLength();
     int batchSize = runtime.batchSize();
     int threads = runtime.threads();
@@ -73,11 +70,11 @@ public final class ProbeCommand implements Callable<Integer> {
       throw new UsageException("output " + output + " exists; use --force to replace it");
     }
     OrtRuntime rt = OrtRuntime.open(runtime.parsedDevice(), threads);
-    ProbeRun.Outcome o = ProbeRun.train(encoder, tokenizer.tokenizer, train, dataOptions.columns(), labels, pool,
+    ProbeRun.Outcome o = ProbeRun.train(encoder, tokenizer.tokenizer, train, dataOptions.columns(), labels, pooling,
         maxLength, c, rt, batchSize);
     ModelIO.save(o.classifier().proto(), output);
     PrintWriter out = spec.commandLine().getOut();
-    out.printf("probe: %d examples, labels %s, %s pooling, C=%s%n", o.examples(), o.labels(), pool.name().toLowerCase(Locale.ROOT), c);
+    out.printf("probe: %d examples, labels %s, %s pooling, C=%s%n", o.examples(), o.labels(), pooling.name().toLowerCase(Locale.ROOT), c);
     out.printf("features: %.1f s on %s; training: %.2f s; training accuracy %.4f%n", o.featureSeconds(), rt.note(),
         o.probe().seconds(), o.probe().trainAccuracy());
     out.printf("wrote %s%n", output);

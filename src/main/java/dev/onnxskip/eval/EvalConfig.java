@@ -13,7 +13,6 @@ import java.util.Optional;
  * {@code results.json} and, with the input checksums, into the run key that guards resuming.
  *
  * @param spans "all" or a list such as "0-0,2-4"
- * @param engine "shared" (every prefix state computed once) or "naive" (one full pass per variant)
  * @param sortByLength sort examples by token length before batching (dynamic padding works best)
  */
 public record EvalConfig(
@@ -29,7 +28,7 @@ public record EvalConfig(
     int batchSize,
     int maxLength,
     int threads,
-    String engine,
+    EngineKind engine,
     boolean sortByLength) {
 
   /** The settings that shape results, as written in results.json; timing and engine stay out. */

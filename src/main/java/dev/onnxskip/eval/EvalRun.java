@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.ToolVersion;
-import dev.onnxskip.UsageException;
 import dev.onnxskip.data.BatchPlan;
 import dev.onnxskip.data.BatchSource;
 import dev.onnxskip.data.EncodedDataset;
@@ -94,9 +93,6 @@ public final class EvalRun {
    * they come, so that a later run with {@code resume} takes up where this one stopped.
    */
   public static Outcome run(EvalConfig cfg, Path outDir, boolean resume, boolean force, Listener listener) {
-    if (!cfg.engine().equals("shared") && !cfg.engine().equals("naive")) {
-      throw new UsageException("unknown engine '" + cfg.engine() + "': expected shared or naive");
-    }
     OrtRuntime runtime = OrtRuntime.open(cfg.device(), cfg.threads());
     Loaded in = load(cfg);
     InputDigests digests = digest(cfg, in.model());
@@ -111,7 +107,7 @@ public final class EvalRun {
     RunResults results = score(cfg, in, digests, runtime, all, logits);
     Predictions predictions = new Predictions(in.data().examples().stream().map(e -> e.line()).toList(), in.labels().names(),
         in.gold(), logits);
-    Timing timing = new Timing(cfg.engine(), runtime.note(), cfg.threads(), seconds, in.data().size(), all.size() - resumed);
+    Timing timing = new Timing(cfg.engine().cliName(), runtime.note(), cfg.threads(), seconds, in.data().size(), all.size() - resumed);
     return new Outcome(results, predictions, timing, resumed);
   }
 
@@ -226,7 +222,7 @@ public final class EvalRun {
   private static void runEngine(EvalConfig cfg, OnnxModel model, EncoderLayout layout, ClassifierSignature signature,
       OrtRuntime runtime, BatchSource batches, String modelSha, List<Variant> todo, Set<Integer> skipBatches,
       EvalEngine.Sink sink, Listener listener) {
-    if (cfg.engine().equals("naive")) {
+    if (cfg.engine() == EngineKind.NAIVE) {
       new NaiveEngine(model, layout, signature, runtime, batches, modelSha).run(todo, skipBatches, sink, listener::examples);
     } else {
       SharedPrefixEngine shared;
@@ -321,7 +317,7 @@ public final class EvalRun {
     }
     key.put("dataset_sha256", digests.data());
     key.put("tokenizer_sha256", digests.tokenizer());
-    key.put("engine", cfg.engine());
+    key.put("engine", cfg.engine().cliName());
     key.put("device", cfg.device().toString());
     try {
       return Digests.sha256(new ObjectMapper().writeValueAsBytes(key));

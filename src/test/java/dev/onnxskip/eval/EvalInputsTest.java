@@ -68,7 +68,7 @@ class EvalInputsTest {
 
   static EvalConfig config(Path model, Path data, DataColumns columns, Device device) {
     return new EvalConfig(model, tokenizer, data, columns, List.of("neg", "pos"), Optional.empty(), List.of(), "all",
-        device, 5, 32, 0, "shared", true);
+        device, 5, 32, 0, EngineKind.SHARED, true);
   }
 
   static EvalRun.Outcome run(Path model, Path data, Path out) {
@@ -84,14 +84,14 @@ class EvalInputsTest {
     String longText = String.join(" ", java.util.Collections.nCopies(70, "w9"));
     Path longData = Files.writeString(dir.resolve("long.jsonl"), SyntheticData.jsonLines(List.of("w5 w6", longText), "neg", "pos"));
     EvalConfig tooLong = new EvalConfig(model, tokenizer, longData, DataColumns.DEFAULT, List.of("neg", "pos"), Optional.empty(),
-        List.of(), "0-0", Device.CPU, 5, 100, 0, "shared", true);
+        List.of(), "0-0", Device.CPU, 5, 100, 0, EngineKind.SHARED, true);
     UsageException e = assertThrows(UsageException.class,
         () -> ReportedRun.of(tooLong, out.resolve("refused"), true));
     assertEquals(longData + " line 2: the text has 72 tokens, more than the model's 64 positions; use --max-length 64 or less",
         e.getMessage());
     assertFalse(Files.exists(out.resolve("refused").resolve("results.json")));
     EvalConfig atLimit = new EvalConfig(model, tokenizer, longData, DataColumns.DEFAULT, List.of("neg", "pos"), Optional.empty(),
-        List.of(), "0-0", Device.CPU, 5, 64, 0, "shared", true);
+        List.of(), "0-0", Device.CPU, 5, 64, 0, EngineKind.SHARED, true);
     ReportedRun.of(atLimit, out.resolve("cut"), true);
     assertTrue(Files.exists(out.resolve("cut").resolve("results.json")));
   }
@@ -185,7 +185,7 @@ class EvalInputsTest {
     run(model, data, out.resolve("sorted"));
     EvalConfig sorted = config(model, data, DataColumns.DEFAULT, Device.CPU);
     EvalConfig inDataOrder = new EvalConfig(model, tokenizer, data, DataColumns.DEFAULT, sorted.labels(), Optional.empty(), List.of(),
-        "all", Device.CPU, 3, 32, 0, "shared", false);
+        "all", Device.CPU, 3, 32, 0, EngineKind.SHARED, false);
     ReportedRun.of(inDataOrder, out.resolve("unsorted"), true);
     ObjectMapper json = new ObjectMapper();
     assertEquals(json.readTree(out.resolve("sorted/results.json").toFile()).get("variants"),

@@ -72,33 +72,33 @@ class ExportStylesEvalTest {
   @MethodSource("styles")
   void bothEnginesAgreeAndTheBaselineIsTheModelItself(String style, ModelProto model, boolean tokenTypes, @TempDir Path out)
       throws Exception {
-    checkEngines(style, model, tokenTypes, List.of("naive", "shared"), out);
+    checkEngines(style, model, tokenTypes, List.of(EngineKind.NAIVE, EngineKind.SHARED), out);
   }
 
   @Test
   void theNaiveEngineEvaluatesAnOrtFusedModel(@TempDir Path out) throws Exception {
-    checkEngines("ORT-fused", SyntheticBert.fused(FUSED), true, List.of("naive"), out);
+    checkEngines("ORT-fused", SyntheticBert.fused(FUSED), true, List.of(EngineKind.NAIVE), out);
   }
 
   @Test
   void theSharedEngineAgreesWithTheNaiveOneOnAnOrtFusedModel(@TempDir Path out) throws Exception {
-    checkEngines("ORT-fused", SyntheticBert.fused(FUSED), true, List.of("naive", "shared"), out);
+    checkEngines("ORT-fused", SyntheticBert.fused(FUSED), true, List.of(EngineKind.NAIVE, EngineKind.SHARED), out);
   }
 
   /**
    * Evaluates all spans with each engine in turn: their logits agree, the baseline's are the model's own,
    * no span's are the baseline's, and {@link #SPAN}'s are those of its variant file.
    */
-  private static void checkEngines(String style, ModelProto model, boolean tokenTypes, List<String> engines, Path out)
+  private static void checkEngines(String style, ModelProto model, boolean tokenTypes, List<EngineKind> engines, Path out)
       throws Exception {
     Path file = out.resolve("model.onnx");
     ModelIO.save(model, file);
     Map<String, float[][]> byEngine = null;
-    for (String engine : engines) {
+    for (EngineKind engine : engines) {
       EvalConfig cfg = new EvalConfig(file, tokenizer, data, DataColumns.DEFAULT, List.of(), Optional.empty(), List.of(), "all",
           Device.CPU, 5, 32, 0, engine, true);
-      ReportedRun.of(cfg, out.resolve(engine), true);
-      Map<String, float[][]> logits = EvalOutputs.logits(out.resolve(engine));
+      ReportedRun.of(cfg, out.resolve(engine.cliName()), true);
+      Map<String, float[][]> logits = EvalOutputs.logits(out.resolve(engine.cliName()));
       assertEquals(7, logits.size(), "the baseline and 6 spans");
       if (byEngine == null) {
         byEngine = logits;

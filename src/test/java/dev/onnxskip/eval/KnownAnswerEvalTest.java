@@ -23,7 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Evaluates {@link KnownAnswerModel}, whose logits follow from its construction, and checks the
@@ -59,7 +59,7 @@ class KnownAnswerEvalTest {
     data = Files.writeString(dir.resolve("data.jsonl"), lines);
   }
 
-  static EvalConfig config(String spans, String engine, int batchSize) {
+  static EvalConfig config(String spans, EngineKind engine, int batchSize) {
     return new EvalConfig(model, tokenizer, data, DataColumns.DEFAULT, List.of(), Optional.empty(), List.of(), spans,
         Device.CPU, batchSize, 16, 1, engine, true);
   }
@@ -101,8 +101,8 @@ class KnownAnswerEvalTest {
    * </pre>
    */
   @ParameterizedTest
-  @ValueSource(strings = {"shared", "naive"})
-  void perLabelAccuraciesAreTheOnesWorkedOutByHand(String engine, @TempDir Path out) {
+  @EnumSource(EngineKind.class)
+  void perLabelAccuraciesAreTheOnesWorkedOutByHand(EngineKind engine, @TempDir Path out) {
     EvalRun.Outcome outcome = ReportedRun.of(config("all", engine, 5), out, true);
     RunResults results = outcome.results();
     assertEquals(KnownAnswerModel.LABELS, results.labels());
@@ -131,8 +131,8 @@ class KnownAnswerEvalTest {
    * mean embedding: only attention that looks at the keys (and finds c5 the strongest) tells them apart.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"shared", "naive"})
-  void blockTwosAttentionDecidesAnswers(String engine, @TempDir Path out) throws IOException {
+  @EnumSource(EngineKind.class)
+  void blockTwosAttentionDecidesAnswers(EngineKind engine, @TempDir Path out) throws IOException {
     ReportedRun.of(config("1-1,1-3", engine, 5), out, true);
     Map<String, List<String>> predicted = EvalOutputs.predictions(out);
     int c3c3 = row("c3 c3");
@@ -147,8 +147,8 @@ class KnownAnswerEvalTest {
 
   /** Every span, checked against the plain-Java forward pass of the model's description. */
   @ParameterizedTest
-  @ValueSource(strings = {"shared", "naive"})
-  void everyLogitIsTheWorkedOutOne(String engine, @TempDir Path out) throws IOException {
+  @EnumSource(EngineKind.class)
+  void everyLogitIsTheWorkedOutOne(EngineKind engine, @TempDir Path out) throws IOException {
     ReportedRun.of(config("all", engine, 4), out, true);
     List<JsonNode> lines = new ArrayList<>();
     ObjectMapper json = new ObjectMapper();

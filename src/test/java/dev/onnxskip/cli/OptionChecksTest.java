@@ -15,11 +15,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The options eval and probe share have one rule each, checked by the option group that owns them
- * before any input is read: the model given here is not even an ONNX file, so reaching it would
- * fail with another message.
+ * Options are checked by the option group that owns them, before any input is read: the model given
+ * here is not even an ONNX file, so reaching it would fail with another message. The options eval
+ * and probe share have one rule each; closed choices list their values in --help.
  */
-class SharedOptionsTest {
+class OptionChecksTest {
 
   /** The command line of {@code command} with placeholder inputs that are never read, plus {@code extra}. */
   private static String[] args(String command, Path dir, String... extra) throws IOException {
@@ -71,5 +71,40 @@ class SharedOptionsTest {
     assertEquals(2, rewrite.exit(), rewrite.err());
     assertEquals("onnx-skip: " + message, rewrite.err().strip());
     assertTrue(Files.notExists(tmp.resolve("variants")) && Files.notExists(tmp.resolve("out")), "nothing written");
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource(delimiter = '|', textBlock = """
+      eval  | --engine  | One of shared, naive:
+      probe | --pooling | One of mean, cls:
+      """)
+  void helpListsTheChoices(String command, String option, String listed) {
+    CliRun run = CliRun.of(command, "--help");
+    assertEquals(0, run.exit(), run.err());
+    String line = run.out().lines().filter(l -> l.strip().startsWith(option)).findFirst().orElseThrow();
+    assertTrue(line.contains(listed), line);
+  }
+
+  @ParameterizedTest(name = "{0} {1} {2}")
+  @CsvSource(delimiter = '|', textBlock = """
+      eval  | --engine  | fast | unknown engine 'fast': expected shared or naive
+      probe | --pooling | max  | unknown pooling 'max': expected mean or cls
+      """)
+  void anUnknownChoiceIsAOneLineUsageError(String command, String option, String value, String message, @TempDir Path tmp)
+      throws IOException {
+    CliRun run = CliRun.of(args(command, tmp, option, value));
+    assertEquals(2, run.exit(), run.err());
+    assertTrue(run.oneLineError(), run.err());
+    assertEquals("onnx-skip: Invalid value for option '" + option + "': " + message + " (try 'onnx-skip " + command + " --help')",
+        run.err().strip());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"NAIVE", "Naive", "naive"})
+  void aChoiceIsTakenInAnyCase(String value, @TempDir Path tmp) throws IOException {
+    // The value is accepted: the run gets as far as the model, which is not one.
+    CliRun run = CliRun.of(args("eval", tmp, "--engine", value));
+    assertEquals(1, run.exit(), run.err());
+    assertTrue(run.err().contains("not-a-model.onnx"), run.err());
   }
 }
