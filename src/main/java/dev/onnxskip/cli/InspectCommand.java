@@ -86,7 +86,10 @@ public final class InspectCommand implements Callable<Integer> {
   private static List<Map<String, String>> signature(List<TensorInfo> values) {
     List<Map<String, String>> list = new ArrayList<>();
     for (TensorInfo v : values) {
-      list.add(Map.of("name", v.name(), "type", v.description()));
+      Map<String, String> m = new LinkedHashMap<>();
+      m.put("name", v.name());
+      m.put("type", v.description());
+      list.add(m);
     }
     return list;
   }

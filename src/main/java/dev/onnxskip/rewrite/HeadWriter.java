@@ -81,9 +81,11 @@ public final class HeadWriter {
       id2label.put(Integer.toString(i), labels.get(i));
     }
     try {
-      return encoder.withGraph(g).withMetadata(Map.of(
-          "id2label", new ObjectMapper().writeValueAsString(id2label),
-          "onnx_skip.probe", pooling.name().toLowerCase(java.util.Locale.ROOT) + " pooling + linear head over " + encoderOutput));
+      // In a fixed order: the file's bytes, and so its digest in results.json, must not vary by run.
+      Map<String, String> metadata = new LinkedHashMap<>();
+      metadata.put("id2label", new ObjectMapper().writeValueAsString(id2label));
+      metadata.put("onnx_skip.probe", pooling.name().toLowerCase(java.util.Locale.ROOT) + " pooling + linear head over " + encoderOutput);
+      return encoder.withGraph(g).withMetadata(metadata);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("a string map always serializes", e);
     }

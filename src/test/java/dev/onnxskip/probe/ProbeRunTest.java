@@ -99,6 +99,9 @@ class ProbeRunTest {
     Path saved = tmp.resolve("classifier.onnx");
     ModelIO.save(classifier.proto(), saved);
     assertTrue(Validator.validate(saved).uncheckedOps().isEmpty(), "the head is standard ONNX the reference checker accepts");
+    List<String> keys = new ArrayList<>(classifier.metadata().keySet());
+    // A fixed order, so that the file, and its digest in results.json, is the same on every run.
+    assertEquals(List.of("id2label", "onnx_skip.probe"), keys.subList(keys.size() - 2, keys.size()));
     var layout = LayoutDetector.detect(classifier);
     assertEquals(6, layout.layers(), "the head is not mistaken for a block");
     for (SkipSpan span : List.of(new SkipSpan(0, 5), new SkipSpan(2, 3))) {
