@@ -245,6 +245,10 @@ public final class Journal implements AutoCloseable {
         || r.size() != l.size() || !StreamSupport.stream(l.spliterator(), false).allMatch(JsonNode::isArray)) {
       return Optional.empty();
     }
+    boolean spanInOrder = s.isNull() || s.get(0).asInt() >= 0 && s.get(1).asInt() >= s.get(0).asInt();
+    if (!spanInOrder) {
+      return Optional.empty();
+    }
     Variant span = s.isNull() ? Variant.BASELINE : new SkipSpan(s.get(0).asInt(), s.get(1).asInt());
     int[] rows = new int[r.size()];
     for (int i = 0; i < rows.length; i++) {

@@ -105,6 +105,12 @@ class JournalTest {
     UsageException e = assertThrows(UsageException.class, () -> Journal.open(dir, "key", true, false));
     assertEquals("cannot resume: " + journal() + " line 3 is not a journal entry; use --force to start over", e.getMessage());
 
+    Files.delete(journal());
+    write("key", BASELINE);
+    Files.writeString(journal(), "{\"span\":[2,1],\"rows\":[1],\"logits\":[[1,2]]}\n", StandardOpenOption.APPEND);
+    e = assertThrows(UsageException.class, () -> Journal.open(dir, "key", true, false));
+    assertEquals("cannot resume: " + journal() + " line 3 is not a journal entry; use --force to start over", e.getMessage());
+
     Files.write(journal(), "not json\n".getBytes(StandardCharsets.UTF_8));
     e = assertThrows(UsageException.class, () -> Journal.open(dir, "key", true, false));
     assertEquals("cannot resume: " + journal() + " has no valid header; use --force to start over", e.getMessage());
