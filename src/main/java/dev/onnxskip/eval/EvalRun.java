@@ -58,7 +58,6 @@ public final class EvalRun {
   /**
    * What a run produced, for the reports to write.
    *
-   * @param logits every variant's logits, example by example in data order
    * @param resumedVariants variants taken whole from the journal of an earlier run
    */
   public record Outcome(RunResults results, Predictions predictions, Timing timing, int resumedVariants) {}
@@ -86,7 +85,20 @@ public final class EvalRun {
       LabelledData data, LabelSet labels, int[] gold, BatchSource batches) {}
 
   /** Digests of every input, which the journal's run key and results.json's provenance are made of. */
-  private record InputDigests(String model, Map<String, String> externalData, String data, String tokenizer) {}
+  private record InputDigests(String model, Map<String, String> externalData, String data, String tokenizer) {
+
+    /** The digests as results.json's provenance and the run key name them, in that order. */
+    Map<String, Object> entries() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("model_sha256", model);
+      if (!externalData.isEmpty()) {
+        m.put("model_external_data_sha256", externalData);
+      }
+      m.put("dataset_sha256", data);
+      m.put("tokenizer_sha256", tokenizer);
+      return m;
+    }
+  }
 
   /**
    * Evaluates the baseline and every span of {@code cfg}, journaling logits in {@code outDir} as
@@ -202,13 +214,7 @@ public final class EvalRun {
     for (Variant v : all) {
       variants.add(new VariantResult(v, Metrics.of(in.labels().names(), in.gold(), argmax(logits.get(v)))));
     }
-    Map<String, Object> provenance = new LinkedHashMap<>();
-    provenance.put("model_sha256", digests.model());
-    if (!digests.externalData().isEmpty()) {
-      provenance.put("model_external_data_sha256", digests.externalData());
-    }
-    provenance.put("dataset_sha256", digests.data());
-    provenance.put("tokenizer_sha256", digests.tokenizer());
+    Map<String, Object> provenance = new LinkedHashMap<>(digests.entries());
     provenance.put("examples", in.data().size());
     provenance.put("labels_from", in.labels().origin());
     provenance.put("layout_strategy", in.layout().strategy());
@@ -311,12 +317,7 @@ public final class EvalRun {
     key.remove("model");
     key.remove("tokenizer");
     key.remove("dataset");
-    key.put("model_sha256", digests.model());
-    if (!digests.externalData().isEmpty()) {
-      key.put("model_external_data_sha256", digests.externalData());
-    }
-    key.put("dataset_sha256", digests.data());
-    key.put("tokenizer_sha256", digests.tokenizer());
+    key.putAll(digests.entries());
     key.put("engine", cfg.engine().cliName());
     key.put("device", cfg.device().toString());
     try {

@@ -245,11 +245,12 @@ public final class Journal implements AutoCloseable {
         || r.size() != l.size() || !StreamSupport.stream(l.spliterator(), false).allMatch(JsonNode::isArray)) {
       return Optional.empty();
     }
-    boolean spanInOrder = s.isNull() || s.get(0).asInt() >= 0 && s.get(1).asInt() >= s.get(0).asInt();
-    if (!spanInOrder) {
+    Variant span;
+    try {
+      span = s.isNull() ? Variant.BASELINE : new SkipSpan(s.get(0).asInt(), s.get(1).asInt());
+    } catch (IllegalArgumentException e) {
       return Optional.empty();
     }
-    Variant span = s.isNull() ? Variant.BASELINE : new SkipSpan(s.get(0).asInt(), s.get(1).asInt());
     int[] rows = new int[r.size()];
     for (int i = 0; i < rows.length; i++) {
       rows[i] = r.get(i).asInt();

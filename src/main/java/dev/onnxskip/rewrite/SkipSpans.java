@@ -4,6 +4,7 @@ import dev.onnxskip.UsageException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -22,14 +23,7 @@ public final class SkipSpans {
     if (text.strip().equalsIgnoreCase("all")) {
       return SkipSpan.all(layers);
     }
-    Set<SkipSpan> spans = new LinkedHashSet<>();
-    for (String part : text.split(",", -1)) {
-      SkipSpan span = parseOne(part.strip(), layers);
-      if (!spans.add(span)) {
-        throw new UsageException("span " + span + " is listed twice");
-      }
-    }
-    return new ArrayList<>(spans);
+    return parseList(text, OptionalInt.of(layers));
   }
 
   /**
@@ -39,34 +33,38 @@ public final class SkipSpans {
    * @throws UsageException as {@link #parse} would for the same text
    */
   public static void checkText(String text) {
-    if (text.strip().equalsIgnoreCase("all")) {
-      return;
+    if (!text.strip().equalsIgnoreCase("all")) {
+      parseList(text, OptionalInt.empty());
     }
+  }
+
+  /** The listed spans in the order given, each checked against {@code layers} when it is known. */
+  private static List<SkipSpan> parseList(String text, OptionalInt layers) {
     Set<SkipSpan> spans = new LinkedHashSet<>();
     for (String part : text.split(",", -1)) {
-      SkipSpan span;
-      try {
-        span = parseSyntax(part.strip());
-      } catch (IllegalArgumentException e) {
-        throw new UsageException(e.getMessage());
-      }
+      SkipSpan span = layers.isPresent() ? parseOne(part.strip(), layers.getAsInt()) : usageSyntax(part.strip());
       if (!spans.add(span)) {
         throw new UsageException("span " + span + " is listed twice");
       }
     }
+    return new ArrayList<>(spans);
   }
 
   public static SkipSpan parseOne(String text, int layers) {
-    SkipSpan span;
-    try {
-      span = parseSyntax(text);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(e.getMessage());
-    }
+    SkipSpan span = usageSyntax(text);
     if (span.end() >= layers) {
       throw new UsageException("span '" + text + "' is out of range: the model has " + layers + " layers, numbered 0-" + (layers - 1));
     }
     return span;
+  }
+
+  /** {@link #parseSyntax} for text from the command line, whose mistakes are usage errors. */
+  private static SkipSpan usageSyntax(String text) {
+    try {
+      return parseSyntax(text);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
   }
 
   /**
