@@ -62,6 +62,17 @@ public final class EvalOutputs {
   }
 
   /** Fails unless two logit tables have the same shape and agree within {@code tolerance}. */
+  /** The largest absolute difference between two equally shaped logit tables. */
+  public static double maxDifference(float[][] a, float[][] b) {
+    double worst = 0;
+    for (int i = 0; i < a.length; i++) {
+      for (int j = 0; j < a[i].length; j++) {
+        worst = Math.max(worst, Math.abs(a[i][j] - b[i][j]));
+      }
+    }
+    return worst;
+  }
+
   public static void assertClose(float[][] expected, float[][] actual, double tolerance, String what) {
     assertEquals(expected.length, actual.length, what + ": examples");
     for (int i = 0; i < expected.length; i++) {

@@ -120,7 +120,7 @@ class ExportStylesEvalTest {
     // most), a hundred times the tolerance the engines agree within.
     for (Map.Entry<String, float[][]> variant : byEngine.entrySet()) {
       if (!variant.getKey().equals("baseline")) {
-        assertTrue(largestDifference(baseline, variant.getValue()) > 1e-3,
+        assertTrue(EvalOutputs.maxDifference(baseline, variant.getValue()) > 1e-3,
             style + ": skipping " + variant.getKey() + " changes the logits");
       }
     }
@@ -128,15 +128,5 @@ class ExportStylesEvalTest {
     EvalCli.ok("rewrite", file.toString(), "--span", SPAN, "-o", variantFile.toString());
     ModelProto variant = ModelProto.parseFrom(Files.readAllBytes(variantFile));
     EvalOutputs.assertClose(EvalInputsTest.runEachAlone(variant, inputs), byEngine.get(SPAN), 1e-5, style + ", variant file " + SPAN);
-  }
-
-  private static double largestDifference(float[][] a, float[][] b) {
-    double largest = 0;
-    for (int i = 0; i < a.length; i++) {
-      for (int j = 0; j < a[i].length; j++) {
-        largest = Math.max(largest, Math.abs(a[i][j] - b[i][j]));
-      }
-    }
-    return largest;
   }
 }

@@ -122,16 +122,6 @@ class SharedPrefixEngineTest {
     return shared.logits();
   }
 
-  private static double maxDifference(float[][] a, float[][] b) {
-    double worst = 0;
-    for (int i = 0; i < a.length; i++) {
-      for (int j = 0; j < a[i].length; j++) {
-        worst = Math.max(worst, Math.abs(a[i][j] - b[i][j]));
-      }
-    }
-    return worst;
-  }
-
   @Test
   void everySpanMatchesTheNaiveEngineOnPaddedBatchesAndAShortLastBatch() {
     OnnxModel model = OnnxModel.of(SyntheticBert.build(SPEC));
@@ -142,7 +132,7 @@ class SharedPrefixEngineTest {
     // Variants must really differ, or agreeing would prove nothing about which states were used.
     float[][] baseline = logits.get(Variant.BASELINE);
     for (SkipSpan s : SkipSpan.all(4)) {
-      assertTrue(maxDifference(baseline, logits.get(s)) > 1e-3, "skipping " + s + " must change the logits");
+      assertTrue(EvalOutputs.maxDifference(baseline, logits.get(s)) > 1e-3, "skipping " + s + " must change the logits");
     }
   }
 
