@@ -83,8 +83,13 @@ public final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     SkipSpans.checkText(spans);
-    EvalConfig cfg = new EvalConfig(model, tokenizer.tokenizer, data, dataOptions.columns(), labels, Optional.ofNullable(logitsOutput),
-        layoutOptions.boundaries, spans, runtime.parsedDevice(), runtime.batchSize(), tokenizer.maxLength(), runtime.threads(), engine, !noSort);
+    new OutputPolicy(model, force).checkRunFolder(out, resume, "eval writes a folder");
+    EvalConfig cfg = new EvalConfig(
+        new EvalConfig.Inputs(model, tokenizer.tokenizer, data, dataOptions.columns()),
+        new EvalConfig.ModelReading(labels, Optional.ofNullable(logitsOutput), layoutOptions.boundaries),
+        spans,
+        new EvalConfig.Batching(runtime.batchSize(), tokenizer.maxLength(), !noSort),
+        new EvalConfig.Execution(runtime.parsedDevice(), runtime.threads(), engine));
     PrintWriter outWriter = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try (ProgressListener progress = new ProgressListener(quiet || System.console() == null, err, out)) {

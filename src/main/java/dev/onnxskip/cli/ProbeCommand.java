@@ -1,6 +1,5 @@
 package dev.onnxskip.cli;
 
-import dev.onnxskip.UsageException;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
@@ -8,7 +7,6 @@ import dev.onnxskip.probe.ProbeRun;
 import dev.onnxskip.rewrite.Pooling;
 import dev.onnxskip.runtime.OrtRuntime;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -64,11 +62,10 @@ public final class ProbeCommand implements Callable<Integer> {
     int maxLength = tokenizer.maxLength();
     int batchSize = runtime.batchSize();
     int threads = runtime.threads();
+    OutputPolicy policy = new OutputPolicy(model, force);
+    policy.checkFile(output, "probe writes one classifier file");
     OnnxModel encoder = ModelIO.load(model);
-    InputGuard.refuseOverwriting(model, ExternalData.files(encoder), output, output.toString());
-    if (Files.exists(output) && !force) {
-      throw new UsageException("output " + output + " exists; use --force to replace it");
-    }
+    policy.refuseInputs(ExternalData.files(encoder), List.of(output));
     OrtRuntime rt = OrtRuntime.open(runtime.parsedDevice(), threads);
     ProbeRun.Outcome o = ProbeRun.train(encoder, tokenizer.tokenizer, train, dataOptions.columns(), labels, pooling,
         maxLength, c, rt, batchSize);

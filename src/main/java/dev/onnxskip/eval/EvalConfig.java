@@ -9,49 +9,70 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Everything that decides the numbers of an evaluation run. Its canonical form goes into
- * {@code results.json} and, with the input checksums, into the run key that guards resuming.
+ * Everything that decides the numbers of an evaluation run, in groups that each say one thing.
+ * Its canonical form goes into {@code results.json} and, with the input checksums, into the run
+ * key that guards resuming.
  *
  * @param spans "all" or a list such as "0-0,2-4"
- * @param sortByLength sort examples by token length before batching (dynamic padding works best)
  */
-public record EvalConfig(
-    Path model,
-    Path tokenizer,
-    Path data,
-    DataColumns columns,
-    List<String> labels,
-    Optional<String> logitsOutput,
-    List<String> boundaries,
-    String spans,
-    Device device,
-    int batchSize,
-    int maxLength,
-    int threads,
-    EngineKind engine,
-    boolean sortByLength) {
+public record EvalConfig(Inputs inputs, ModelReading reading, String spans, Batching batching, Execution execution) {
+
+  /** The files a run reads, and which data columns hold what. */
+  public record Inputs(Path model, Path tokenizer, Path data, DataColumns columns) {}
+
+  /**
+   * How to read the model where it cannot say for itself.
+   *
+   * @param labels label names in logit order; empty to take the model's own
+   * @param logitsOutput the output holding logits; empty to find it
+   * @param boundaries the residual-stream tensors named by hand; empty to detect them
+   */
+  public record ModelReading(List<String> labels, Optional<String> logitsOutput, List<String> boundaries) {
+    /** Everything read from the model itself. */
+    public static final ModelReading FROM_MODEL = new ModelReading(List.of(), Optional.empty(), List.of());
+
+    /** The model's own outputs and layout, with these label names. */
+    public static ModelReading labelled(List<String> labels) {
+      return new ModelReading(labels, Optional.empty(), List.of());
+    }
+  }
+
+  /**
+   * How examples become batches.
+   *
+   * @param sortByLength sort examples by token length before batching (dynamic padding works best)
+   */
+  public record Batching(int batchSize, int maxLength, boolean sortByLength) {}
+
+  /**
+   * Where and how the models run; none of it changes the numbers beyond float rounding.
+   *
+   * @param threads intra-op threads, 0 for the runtime's choice
+   */
+  public record Execution(Device device, int threads, EngineKind engine) {}
 
   /** The settings that shape results, as written in results.json; timing and engine stay out. */
   public Map<String, Object> describe() {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("model", model.toString());
-    m.put("tokenizer", tokenizer.toString());
-    m.put("dataset", data.toString());
+    m.put("model", inputs.model().toString());
+    m.put("tokenizer", inputs.tokenizer().toString());
+    m.put("dataset", inputs.data().toString());
+    DataColumns columns = inputs.columns();
     m.put("text_column", columns.text());
     if (columns.hasPair()) {
       m.put("text_pair_column", columns.textPair());
     }
     m.put("label_column", columns.label());
     m.put("spans", spans);
-    m.put("batch_size", batchSize);
-    m.put("max_length", maxLength);
-    m.put("sort_by_length", sortByLength);
-    logitsOutput.ifPresent(o -> m.put("logits_output", o));
-    if (!labels.isEmpty()) {
-      m.put("labels", labels);
+    m.put("batch_size", batching.batchSize());
+    m.put("max_length", batching.maxLength());
+    m.put("sort_by_length", batching.sortByLength());
+    reading.logitsOutput().ifPresent(o -> m.put("logits_output", o));
+    if (!reading.labels().isEmpty()) {
+      m.put("labels", reading.labels());
     }
-    if (!boundaries.isEmpty()) {
-      m.put("boundaries", boundaries);
+    if (!reading.boundaries().isEmpty()) {
+      m.put("boundaries", reading.boundaries());
     }
     return m;
   }

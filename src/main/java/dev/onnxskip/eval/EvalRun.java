@@ -105,7 +105,7 @@ public final class EvalRun {
    * they come, so that a later run with {@code resume} takes up where this one stopped.
    */
   public static Outcome run(EvalConfig cfg, Path outDir, boolean resume, boolean force, Listener listener) {
-    OrtRuntime runtime = OrtRuntime.open(cfg.device(), cfg.threads());
+    OrtRuntime runtime = OrtRuntime.open(cfg.execution().device(), cfg.execution().threads());
     Loaded in = load(cfg);
     InputDigests digests = digest(cfg, in.model());
     List<Variant> all = new ArrayList<>();
@@ -119,34 +119,34 @@ public final class EvalRun {
     RunResults results = score(cfg, in, digests, runtime, all, logits);
     Predictions predictions = new Predictions(in.data().examples().stream().map(e -> e.line()).toList(), in.labels().names(),
         in.gold(), logits);
-    Timing timing = new Timing(cfg.engine().cliName(), runtime.note(), cfg.threads(), seconds, in.data().size(), all.size() - resumed);
+    Timing timing = new Timing(cfg.execution().engine().cliName(), runtime.note(), cfg.execution().threads(), seconds, in.data().size(), all.size() - resumed);
     return new Outcome(results, predictions, timing, resumed);
   }
 
   private static Loaded load(EvalConfig cfg) {
-    OnnxModel model = ModelIO.load(cfg.model());
-    EncoderLayout layout = LayoutDetector.detect(model, cfg.boundaries());
-    ClassifierSignature signature = ClassifierSignature.of(model, cfg.logitsOutput());
+    OnnxModel model = ModelIO.load(cfg.inputs().model());
+    EncoderLayout layout = LayoutDetector.detect(model, cfg.reading().boundaries());
+    ClassifierSignature signature = ClassifierSignature.of(model, cfg.reading().logitsOutput());
     // Reports list spans in layer order, whatever order the user gave them in.
     List<SkipSpan> spans = SkipSpans.parse(cfg.spans(), layout.layers()).stream().sorted().toList();
-    LabelledData data = LabelledData.read(cfg.data(), cfg.columns());
+    LabelledData data = LabelledData.read(cfg.inputs().data(), cfg.inputs().columns());
     OptionalInt width = signature.logitsWidth() > 0 ? OptionalInt.of((int) signature.logitsWidth()) : OptionalInt.empty();
-    LabelSet labels = LabelSet.resolve(cfg.labels(), model.metadata(), cfg.model(), width);
+    LabelSet labels = LabelSet.resolve(cfg.reading().labels(), model.metadata(), cfg.inputs().model(), width);
     int[] gold = labels.goldIndices(data);
     EncodedDataset encoded;
-    try (TextEncoder encoder = TextEncoder.open(cfg.tokenizer(), cfg.maxLength())) {
+    try (TextEncoder encoder = TextEncoder.open(cfg.inputs().tokenizer(), cfg.batching().maxLength())) {
       layout.vocabularySize().ifPresent(rows -> checkVocabulary(encoder, rows, cfg));
       encoded = encoder.encode(data);
     }
     encoded.checkFits(layout.maxPositions(), data);
-    BatchSource batches = BatchPlan.of(encoded, cfg.batchSize(),
-        cfg.sortByLength() ? BatchPlan.Order.LONGEST_FIRST : BatchPlan.Order.DATASET, BatchPlan.Padding.LONGEST_IN_BATCH);
+    BatchSource batches = BatchPlan.of(encoded, cfg.batching().batchSize(),
+        cfg.batching().sortByLength() ? BatchPlan.Order.LONGEST_FIRST : BatchPlan.Order.DATASET, BatchPlan.Padding.LONGEST_IN_BATCH);
     return new Loaded(model, layout, signature, spans, data, labels, gold, batches);
   }
 
   private static InputDigests digest(EvalConfig cfg, OnnxModel model) {
-    return new InputDigests(Digests.sha256(cfg.model()), externalDataDigests(model), Digests.sha256(cfg.data()),
-        Digests.sha256(cfg.tokenizer()));
+    return new InputDigests(Digests.sha256(cfg.inputs().model()), externalDataDigests(model), Digests.sha256(cfg.inputs().data()),
+        Digests.sha256(cfg.inputs().tokenizer()));
   }
 
   /**
@@ -228,7 +228,7 @@ public final class EvalRun {
   private static void runEngine(EvalConfig cfg, OnnxModel model, EncoderLayout layout, ClassifierSignature signature,
       OrtRuntime runtime, BatchSource batches, String modelSha, List<Variant> todo, Set<Integer> skipBatches,
       EvalEngine.Sink sink, Listener listener) {
-    if (cfg.engine() == EngineKind.NAIVE) {
+    if (cfg.execution().engine() == EngineKind.NAIVE) {
       new NaiveEngine(model, layout, signature, runtime, batches, modelSha).run(todo, skipBatches, sink, listener::examples);
     } else {
       SharedPrefixEngine shared;
@@ -237,7 +237,7 @@ public final class EvalRun {
       } catch (OnnxSkipException e) {
         // Splitting can fail where a whole variant runs (e.g. a fused op whose side output a later
         // layer reads); the message alone would not tell the user there is another way.
-        throw new OnnxSkipException("the shared engine cannot split " + cfg.model() + " into per-layer parts ("
+        throw new OnnxSkipException("the shared engine cannot split " + cfg.inputs().model() + " into per-layer parts ("
             + e.getMessage() + "); --engine naive evaluates each variant whole", e);
       }
       try (SharedPrefixEngine engine = shared) {
@@ -248,8 +248,8 @@ public final class EvalRun {
 
   private static void checkVocabulary(TextEncoder encoder, long embeddingRows, EvalConfig cfg) {
     if (encoder.vocabularySize() > embeddingRows) {
-      throw new OnnxSkipException(cfg.tokenizer() + ": the tokenizer's vocabulary has " + encoder.vocabularySize()
-          + " tokens but the model's embedding table " + cfg.model() + " has only " + embeddingRows
+      throw new OnnxSkipException(cfg.inputs().tokenizer() + ": the tokenizer's vocabulary has " + encoder.vocabularySize()
+          + " tokens but the model's embedding table " + cfg.inputs().model() + " has only " + embeddingRows
           + " rows; token ids past it would fail at run time (wrong tokenizer for this model?)");
     }
   }
@@ -318,8 +318,8 @@ public final class EvalRun {
     key.remove("tokenizer");
     key.remove("dataset");
     key.putAll(digests.entries());
-    key.put("engine", cfg.engine().cliName());
-    key.put("device", cfg.device().toString());
+    key.put("engine", cfg.execution().engine().cliName());
+    key.put("device", cfg.execution().device().toString());
     try {
       return Digests.sha256(new ObjectMapper().writeValueAsBytes(key));
     } catch (JsonProcessingException e) {

@@ -94,11 +94,8 @@ public final class Journal implements AutoCloseable {
       }
       Path file = dir.resolve(FILE);
       List<Entry> done = new ArrayList<>();
-      if (Files.exists(file) && Files.size(file) > 0 && !force && (resume || holdsWork(file))) {
-        if (!resume) {
-          throw new UsageException("output folder " + dir + " holds an earlier run (" + FILE
-              + "); use --resume to continue it or --force to start over");
-        }
+      refuseEarlierRun(dir, resume, force);
+      if (resume && !force && Files.exists(file) && Files.size(file) > 0) {
         long goodLength = readInto(file, runKey, done);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
           ch.truncate(goodLength);
@@ -181,6 +178,24 @@ public final class Journal implements AutoCloseable {
   }
 
   /** Whether a journal holds a complete line of finished work after its header. */
+  /**
+   * Refuses a folder whose journal holds an earlier run's work, unless the caller resumes it or
+   * starts over. It reads no more than two lines, so a command can ask before loading anything.
+   *
+   * @throws UsageException naming the folder and both ways on
+   */
+  public static void refuseEarlierRun(Path dir, boolean resume, boolean force) {
+    Path file = dir.resolve(FILE);
+    try {
+      if (!resume && !force && Files.isRegularFile(file) && holdsWork(file)) {
+        throw new UsageException("output folder " + dir + " holds an earlier run (" + FILE
+            + "); use --resume to continue it or --force to start over");
+      }
+    } catch (IOException e) {
+      throw new OnnxSkipException("cannot read " + file + ": " + AtomicFiles.describe(e), e);
+    }
+  }
+
   private static boolean holdsWork(Path file) throws IOException {
     // Reads only as far as the end of the second line: a journal can be large.
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {

@@ -362,7 +362,7 @@ class BadInputTest {
   }
 
   /** Every file and folder under {@code dir}, relative, with each file's SHA-256. */
-  private static Map<Path, String> tree(Path dir) throws IOException {
+  static Map<Path, String> tree(Path dir) throws IOException {
     Map<Path, String> tree = new TreeMap<>();
     try (Stream<Path> s = Files.walk(dir)) {
       s.forEach(p -> tree.put(dir.relativize(p),

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -106,5 +107,49 @@ class OptionChecksTest {
     CliRun run = CliRun.of(args("eval", tmp, "--engine", value));
     assertEquals(1, run.exit(), run.err());
     assertTrue(run.err().contains("not-a-model.onnx"), run.err());
+  }
+
+  /**
+   * One output policy for every command, applied before the model is read: the model here is not
+   * an ONNX file, so a message about the output proves it came first. What was there stays.
+   */
+  @ParameterizedTest(name = "{0}: {1}")
+  @CsvSource(delimiter = '|', textBlock = """
+      rewrite --span  | an existing file       | file   | output {out} exists; use --force to replace it
+      rewrite --span  | a folder               | folder | output {out} is a directory; --span writes one file
+      rewrite --spans | a file                 | file   | output {out} is a file; --spans and --all-spans write a folder
+      rewrite --spans | a folder with files    | folder | output folder {out} is not empty; use --force to write into it
+      probe           | an existing file       | file   | output {out} exists; use --force to replace it
+      probe           | a folder               | folder | output {out} is a directory; probe writes one classifier file
+      eval            | a file                 | file   | output {out} is a file; eval writes a folder
+      eval            | an earlier run         | run    | output folder {out} holds an earlier run (journal.jsonl); use --resume to continue it or --force to start over
+      """)
+  void anOutputInTheWayIsRefusedBeforeTheModelIsRead(String command, String label, String kind, String message, @TempDir Path tmp)
+      throws IOException {
+    Path out = tmp.resolve("out");
+    switch (kind) {
+      case "file" -> Files.writeString(out, "kept\n");
+      case "folder" -> Files.writeString(Files.createDirectory(out).resolve("kept.txt"), "kept\n");
+      default -> Files.writeString(Files.createDirectory(out).resolve("journal.jsonl"), "{\"run_key\": \"k\"}\n{\"span\": null}\n");
+    }
+    String[] argv = switch (command) {
+      case "eval" -> args("eval", tmp);
+      case "probe" -> replaceOutput(args("probe", tmp), out);
+      default -> new String[] {"rewrite", tmp.resolve("not-a-model.onnx").toString(), command.split(" ")[1], "0-0", "-o",
+          out.toString()};
+    };
+    Files.writeString(tmp.resolve("not-a-model.onnx"), "not a model\n");
+    Map<Path, String> before = BadInputTest.tree(tmp);
+    CliRun run = CliRun.of(argv);
+    assertEquals(2, run.exit(), run.err());
+    assertTrue(run.oneLineError(), run.err());
+    assertEquals("onnx-skip: " + message.replace("{out}", out.toString()), run.err().strip());
+    assertEquals(before, BadInputTest.tree(tmp), "what was there is kept, nothing is added");
+  }
+
+  private static String[] replaceOutput(String[] args, Path out) {
+    List<String> list = new ArrayList<>(Arrays.asList(args));
+    list.set(list.indexOf("-o") + 1, out.toString());
+    return list.toArray(String[]::new);
   }
 }

@@ -67,8 +67,8 @@ class EvalInputsTest {
   }
 
   static EvalConfig config(Path model, Path data, DataColumns columns, Device device) {
-    return new EvalConfig(model, tokenizer, data, columns, List.of("neg", "pos"), Optional.empty(), List.of(), "all",
-        device, 5, 32, 0, EngineKind.SHARED, true);
+    return new EvalConfig(new EvalConfig.Inputs(model, tokenizer, data, columns), EvalConfig.ModelReading.labelled(List.of("neg", "pos")),
+        "all", new EvalConfig.Batching(5, 32, true), new EvalConfig.Execution(device, 0, EngineKind.SHARED));
   }
 
   static EvalRun.Outcome run(Path model, Path data, Path out) {
@@ -83,15 +83,16 @@ class EvalInputsTest {
   void aTextLongerThanThePositionTableIsRefusedByLine(@TempDir Path out) throws IOException {
     String longText = String.join(" ", java.util.Collections.nCopies(70, "w9"));
     Path longData = Files.writeString(dir.resolve("long.jsonl"), SyntheticData.jsonLines(List.of("w5 w6", longText), "neg", "pos"));
-    EvalConfig tooLong = new EvalConfig(model, tokenizer, longData, DataColumns.DEFAULT, List.of("neg", "pos"), Optional.empty(),
-        List.of(), "0-0", Device.CPU, 5, 100, 0, EngineKind.SHARED, true);
+    EvalConfig.Inputs inputs = new EvalConfig.Inputs(model, tokenizer, longData, DataColumns.DEFAULT);
+    EvalConfig.ModelReading labelled = EvalConfig.ModelReading.labelled(List.of("neg", "pos"));
+    EvalConfig.Execution cpu = new EvalConfig.Execution(Device.CPU, 0, EngineKind.SHARED);
+    EvalConfig tooLong = new EvalConfig(inputs, labelled, "0-0", new EvalConfig.Batching(5, 100, true), cpu);
     UsageException e = assertThrows(UsageException.class,
         () -> ReportedRun.of(tooLong, out.resolve("refused"), true));
     assertEquals(longData + " line 2: the text has 72 tokens, more than the model's 64 positions; use --max-length 64 or less",
         e.getMessage());
     assertFalse(Files.exists(out.resolve("refused").resolve("results.json")));
-    EvalConfig atLimit = new EvalConfig(model, tokenizer, longData, DataColumns.DEFAULT, List.of("neg", "pos"), Optional.empty(),
-        List.of(), "0-0", Device.CPU, 5, 64, 0, EngineKind.SHARED, true);
+    EvalConfig atLimit = new EvalConfig(inputs, labelled, "0-0", new EvalConfig.Batching(5, 64, true), cpu);
     ReportedRun.of(atLimit, out.resolve("cut"), true);
     assertTrue(Files.exists(out.resolve("cut").resolve("results.json")));
   }
@@ -184,8 +185,8 @@ class EvalInputsTest {
   void batchingInDataOrderOrByLengthGivesTheSameResults(@TempDir Path out) throws IOException {
     run(model, data, out.resolve("sorted"));
     EvalConfig sorted = config(model, data, DataColumns.DEFAULT, Device.CPU);
-    EvalConfig inDataOrder = new EvalConfig(model, tokenizer, data, DataColumns.DEFAULT, sorted.labels(), Optional.empty(), List.of(),
-        "all", Device.CPU, 3, 32, 0, EngineKind.SHARED, false);
+    EvalConfig inDataOrder = new EvalConfig(sorted.inputs(), sorted.reading(), "all", new EvalConfig.Batching(3, 32, false),
+        sorted.execution());
     ReportedRun.of(inDataOrder, out.resolve("unsorted"), true);
     ObjectMapper json = new ObjectMapper();
     assertEquals(json.readTree(out.resolve("sorted/results.json").toFile()).get("variants"),

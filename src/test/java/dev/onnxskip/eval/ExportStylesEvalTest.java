@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -95,8 +94,8 @@ class ExportStylesEvalTest {
     ModelIO.save(model, file);
     Map<String, float[][]> byEngine = null;
     for (EngineKind engine : engines) {
-      EvalConfig cfg = new EvalConfig(file, tokenizer, data, DataColumns.DEFAULT, List.of(), Optional.empty(), List.of(), "all",
-          Device.CPU, 5, 32, 0, engine, true);
+      EvalConfig cfg = new EvalConfig(new EvalConfig.Inputs(file, tokenizer, data, DataColumns.DEFAULT), EvalConfig.ModelReading.FROM_MODEL,
+          "all", new EvalConfig.Batching(5, 32, true), new EvalConfig.Execution(Device.CPU, 0, engine));
       ReportedRun.of(cfg, out.resolve(engine.cliName()), true);
       Map<String, float[][]> logits = EvalOutputs.logits(out.resolve(engine.cliName()));
       assertEquals(7, logits.size(), "the baseline and 6 spans");

@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.IntPredicate;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -60,8 +59,8 @@ class KnownAnswerEvalTest {
   }
 
   static EvalConfig config(String spans, EngineKind engine, int batchSize) {
-    return new EvalConfig(model, tokenizer, data, DataColumns.DEFAULT, List.of(), Optional.empty(), List.of(), spans,
-        Device.CPU, batchSize, 16, 1, engine, true);
+    return new EvalConfig(new EvalConfig.Inputs(model, tokenizer, data, DataColumns.DEFAULT), EvalConfig.ModelReading.FROM_MODEL, spans,
+        new EvalConfig.Batching(batchSize, 16, true), new EvalConfig.Execution(Device.CPU, 1, engine));
   }
 
   @Test
