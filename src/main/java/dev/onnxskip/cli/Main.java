@@ -4,6 +4,7 @@ import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.ToolVersion;
 import dev.onnxskip.UsageException;
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,7 +45,11 @@ public final class Main {
     cli.setExitCodeExceptionMapper(ex -> ex instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE);
     // One line, as for every other bad input, with the pointer to --help on it.
     cli.setParameterExceptionHandler((ex, a) -> {
-      err.println("onnx-skip: " + folded(ex.getMessage()) + " (try 'onnx-skip " + ex.getCommandLine().getCommandName() + " --help')");
+      CommandLine at = ex.getCommandLine();
+      String message = at == cli && a.length == 0
+          ? "no command given; one of " + String.join(", ", commandNames(cli))
+          : folded(ex.getMessage());
+      err.println("onnx-skip: " + message + " (try '" + at.getCommandSpec().qualifiedName() + " --help')");
       return EXIT_USAGE;
     });
     cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
@@ -56,10 +61,15 @@ public final class Main {
       if (verbose) {
         ex.printStackTrace(err);
       }
-      err.println("onnx-skip: error: " + oneLine(ex));
+      err.println("onnx-skip: " + oneLine(ex));
       return EXIT_FAILURE;
     });
     return cli.execute(args);
+  }
+
+  /** The tool's commands, as --help lists them, without the help command itself. */
+  private static List<String> commandNames(CommandLine cli) {
+    return cli.getSubcommands().keySet().stream().filter(name -> !name.equals("help")).toList();
   }
 
   /** The message of a failure, folded onto one line; unexpected exceptions also name their type. */

@@ -1,7 +1,5 @@
 package dev.onnxskip.eval;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.ToolVersion;
 import dev.onnxskip.data.BatchPlan;
@@ -157,7 +155,7 @@ public final class EvalRun {
    */
   private static int evaluate(EvalConfig cfg, Loaded in, InputDigests digests, OrtRuntime runtime, Path outDir, boolean resume,
       boolean force, List<Variant> all, Map<Variant, float[][]> logits, Listener listener) {
-    try (Journal journal = Journal.open(outDir, runKey(cfg, in.spans(), digests), resume, force)) {
+    try (Journal journal = Journal.open(outDir, runKey(cfg, digests), resume, force)) {
       if (force) {
         listener.startingOver();
       }
@@ -308,22 +306,19 @@ public final class EvalRun {
   }
 
   /**
-   * What a journal must match to be resumed: the settings, with the spans as the sorted set they
-   * name (so "1-1,0-0" resumes "0-0,1-1", and "all" the list of every span), and every input's digest.
+   * What a journal must match to be resumed: the settings without the spans (a resumed run may ask
+   * for others, and evaluates only those the journal lacks), and every input's digest.
    */
-  private static String runKey(EvalConfig cfg, List<SkipSpan> spans, InputDigests digests) {
+  private static RunKey runKey(EvalConfig cfg, InputDigests digests) {
     Map<String, Object> key = new LinkedHashMap<>(cfg.describe());
-    key.put("spans", spans.stream().sorted().map(SkipSpan::name).toList());
+    key.remove("spans");
     key.remove("model");
     key.remove("tokenizer");
     key.remove("dataset");
     key.putAll(digests.entries());
     key.put("engine", cfg.execution().engine().cliName());
     key.put("device", cfg.execution().device().toString());
-    try {
-      return Digests.sha256(new ObjectMapper().writeValueAsBytes(key));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("the run key is plain values", e);
-    }
+    return RunKey.of(key);
   }
+
 }

@@ -49,6 +49,7 @@ public final class Journal implements AutoCloseable {
   public record Entry(Variant variant, int[] rows, float[][] logits) {}
 
   private final Path file;
+  private final Path lockFile;
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final FileChannel channel;
@@ -56,6 +57,7 @@ public final class Journal implements AutoCloseable {
 
   private Journal(Path file, FileChannel lockChannel, FileLock lock, FileChannel channel, List<Entry> done) {
     this.file = file;
+    this.lockFile = file.resolveSibling(LOCK);
     this.lockChannel = lockChannel;
     this.lock = lock;
     this.channel = channel;
@@ -65,13 +67,14 @@ public final class Journal implements AutoCloseable {
   /**
    * Opens the journal of an output folder, taking its lock.
    *
-   * @param runKey identifies model, data and settings; a journal with another key is not resumed
+   * @param runKey identifies model, data and settings; a journal with another key is not resumed,
+   *     and the refusal names what differs
    * @param resume continue an earlier journal; without it, a journal holding finished work is
    *     refused (one with none, left by a run that failed or was killed before finishing anything,
    *     is simply started over, so a failed run does not make the next need --force)
    * @param force start over, discarding an earlier journal
    */
-  public static Journal open(Path dir, String runKey, boolean resume, boolean force) {
+  public static Journal open(Path dir, RunKey runKey, boolean resume, boolean force) {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
@@ -163,6 +166,13 @@ public final class Journal implements AutoCloseable {
   public void close() {
     closeQuietly(channel);
     try {
+      // Removed while still held, so that no other run can take a lock on the file being removed;
+      // a finished folder then holds only the run's outputs.
+      Files.deleteIfExists(lockFile);
+    } catch (IOException ignored) {
+      // A lock file left behind is harmless: the next run locks it again.
+    }
+    try {
       lock.release();
     } catch (IOException ignored) {
       // Closing the channel below releases the lock too.
@@ -170,14 +180,14 @@ public final class Journal implements AutoCloseable {
     closeQuietly(lockChannel);
   }
 
-  private static String header(String runKey) {
+  private static String header(RunKey runKey) {
     ObjectNode h = JSON.createObjectNode();
     h.put("journal", "onnx-skip eval");
-    h.put("run_key", runKey);
+    h.put("run_key", runKey.digest());
+    h.set("key", runKey.entries());
     return h.toString();
   }
 
-  /** Whether a journal holds a complete line of finished work after its header. */
   /**
    * Refuses a folder whose journal holds an earlier run's work, unless the caller resumes it or
    * starts over. It reads no more than two lines, so a command can ask before loading anything.
@@ -196,6 +206,7 @@ public final class Journal implements AutoCloseable {
     }
   }
 
+  /** Whether a journal holds a complete line of finished work after its header. */
   private static boolean holdsWork(Path file) throws IOException {
     // Reads only as far as the end of the second line: a journal can be large.
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
@@ -210,7 +221,7 @@ public final class Journal implements AutoCloseable {
   }
 
   /** Reads finished entries; returns the length of the well-formed prefix of the file. */
-  private static long readInto(Path file, String runKey, List<Entry> done) throws IOException {
+  private static long readInto(Path file, RunKey runKey, List<Entry> done) throws IOException {
     byte[] all = Files.readAllBytes(file);
     int start = 0;
     long good = 0;
@@ -231,9 +242,13 @@ public final class Journal implements AutoCloseable {
       }
       if (first) {
         String key = node.path("run_key").asText();
-        if (!key.equals(runKey)) {
-          throw new UsageException("cannot resume: " + file + " was written for another model, data set or settings (run key "
-              + abbreviate(key) + ", now " + abbreviate(runKey) + "); use --force to start over");
+        if (!key.equals(runKey.digest())) {
+          List<String> differences = node.path("key").isObject() ? runKey.differencesFrom(node.get("key")) : List.of();
+          throw new UsageException("cannot resume: " + file + " was written for another run: "
+              + (differences.isEmpty()
+                  ? "another model, data set or settings (run key " + abbreviate(key) + ", now " + abbreviate(runKey.digest()) + ")"
+                  : String.join("; ", differences))
+              + "; use --force to start over");
         }
         first = false;
       } else {

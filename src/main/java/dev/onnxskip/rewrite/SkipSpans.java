@@ -40,8 +40,18 @@ public final class SkipSpans {
 
   /** The listed spans in the order given, each checked against {@code layers} when it is known. */
   private static List<SkipSpan> parseList(String text, OptionalInt layers) {
+    String[] parts = text.split(",", -1);
+    // Mistakes of the list itself first: they explain any odd-looking span better than its range does.
+    for (String part : parts) {
+      if (part.isBlank()) {
+        throw new UsageException("empty span in '" + text + "': spans are separated by single commas, e.g. 0-0,2-3");
+      }
+      if (part.strip().equalsIgnoreCase("all")) {
+        throw new UsageException("'all' in '" + text + "' stands alone: it already means every span; give 'all' or a list of spans");
+      }
+    }
     Set<SkipSpan> spans = new LinkedHashSet<>();
-    for (String part : text.split(",", -1)) {
+    for (String part : parts) {
       SkipSpan span = layers.isPresent() ? parseOne(part.strip(), layers.getAsInt()) : usageSyntax(part.strip());
       if (!spans.add(span)) {
         throw new UsageException("span " + span + " is listed twice");

@@ -106,7 +106,7 @@ class EvalCommandTest {
     Path bad = Files.writeString(out.resolveSibling(out.getFileName() + "-three.jsonl"), SyntheticData.jsonLines(SyntheticData.texts(6, 64, 2), "0", "1", "2"));
     String err = refused(1, bad + " line 3: label '2' is not one of the model's labels: 0, 1 (from logit indices)", out,
         "--data", bad.toString());
-    assertTrue(err.startsWith("onnx-skip: error: "), err);
+    assertTrue(err.startsWith("onnx-skip: "), err);
 
     Path named = Files.writeString(out.resolveSibling(out.getFileName() + "-named.jsonl"), SyntheticData.jsonLines(SyntheticData.texts(4, 64, 2), "neg", "pos", "meh"));
     refused(1, named + " line 3: label 'meh' is not one of the model's labels: neg, pos (from --labels)", out,
@@ -216,7 +216,7 @@ class EvalCommandTest {
     String err = Files.readString(log);
     assertEquals(1, run.exitValue(), err);
     assertEquals(1, err.strip().lines().count(), "one line: " + err);
-    assertTrue(err.startsWith("onnx-skip: error: ONNX Runtime failed"), err);
+    assertTrue(err.startsWith("onnx-skip: ONNX Runtime failed"), err);
     assertFalse(Files.exists(out.resolve("results.json")));
 
     CliRun shorter = CliRun.of(args(out, "--model", shortModel.toString(), "--data", tooLong.toString(), "--max-length", "8"));

@@ -31,7 +31,7 @@ class ManualBoundariesCommandTest {
     CliRun refused = CliRun.of("inspect", model.toString());
     assertEquals(1, refused.exit());
     assertTrue(refused.oneLineError(), refused.err());
-    assertTrue(refused.err().startsWith("onnx-skip: error: " + model + ": cannot find the encoder blocks: found no attention"),
+    assertTrue(refused.err().startsWith("onnx-skip: " + model + ": cannot find the encoder blocks: found no attention"),
         refused.err());
     assertTrue(refused.err().strip().endsWith("name the boundaries of the residual stream with --boundaries T0,T1,..."),
         refused.err());

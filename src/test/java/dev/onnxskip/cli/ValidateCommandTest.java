@@ -86,7 +86,7 @@ class ValidateCommandTest {
     CliRun run = CliRun.of("rewrite", model.toString(), "--all-spans", "--validate", "-o", dir.toString());
     assertEquals(1, run.exit());
     assertTrue(run.oneLineError(), run.err());
-    assertTrue(run.err().startsWith("onnx-skip: error: " + dir.resolve("skip-0-0.onnx") + ": not valid ONNX: shape inference"
+    assertTrue(run.err().startsWith("onnx-skip: " + dir.resolve("skip-0-0.onnx") + ": not valid ONNX: shape inference"
         + " error at node '/encoder/layer.1/output/LayerNorm/LayerNormalization'"), run.err());
     assertTrue(run.err().strip().endsWith("(the variant was removed; rewrite without --validate to keep it)"), run.err());
     assertFalse(Files.exists(dir.resolve("skip-0-0.onnx")));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.onnxskip.UsageException;
+import dev.onnxskip.graph.Digests;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.Variant;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,12 +26,17 @@ class JournalTest {
 
   @TempDir Path dir;
 
+  /** A run key of one setting, {@code name}. */
+  static RunKey key(String name) {
+    return RunKey.of(Map.of("name", name));
+  }
+
   Path journal() {
     return dir.resolve(Journal.FILE);
   }
 
   void write(String key, Journal.Entry... entries) {
-    try (Journal journal = Journal.open(dir, key, false, false)) {
+    try (Journal journal = Journal.open(dir, key(key), false, false)) {
       journal.append(List.of(entries));
     }
   }
@@ -46,7 +53,7 @@ class JournalTest {
   @Test
   void resumingReadsBackWhatWasAppended() {
     write("key", BASELINE, SPAN);
-    try (Journal journal = Journal.open(dir, "key", true, false)) {
+    try (Journal journal = Journal.open(dir, key("key"), true, false)) {
       assertEquals(2, journal.done().size());
       assertSame(BASELINE, journal.done().get(0));
       assertSame(SPAN, journal.done().get(1));
@@ -58,7 +65,7 @@ class JournalTest {
     Journal.Entry odd = new Journal.Entry(new SkipSpan(0, 0), new int[] {4, 0, 7},
         new float[][] {{Float.NaN, 1.5f}, {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}, {-0.0f, Float.MIN_VALUE}});
     write("key", odd);
-    try (Journal journal = Journal.open(dir, "key", true, false)) {
+    try (Journal journal = Journal.open(dir, key("key"), true, false)) {
       assertSame(odd, journal.done().get(0));
     }
   }
@@ -68,12 +75,12 @@ class JournalTest {
     write("key", BASELINE);
     String whole = Files.readString(journal());
     Files.writeString(journal(), "{\"span\":[1,2],\"rows\":[1],\"logi", StandardOpenOption.APPEND);
-    try (Journal journal = Journal.open(dir, "key", true, false)) {
+    try (Journal journal = Journal.open(dir, key("key"), true, false)) {
       assertEquals(1, journal.done().size());
       assertEquals(whole, Files.readString(journal()), "the broken tail is cut off");
       journal.append(List.of(SPAN));
     }
-    try (Journal journal = Journal.open(dir, "key", true, false)) {
+    try (Journal journal = Journal.open(dir, key("key"), true, false)) {
       assertEquals(2, journal.done().size());
       assertSame(SPAN, journal.done().get(1));
     }
@@ -83,17 +90,17 @@ class JournalTest {
   void anEarlierRunIsNeitherResumedNorOverwrittenUnlessAskedTo() throws IOException {
     write("key", BASELINE);
     byte[] before = Files.readAllBytes(journal());
-    UsageException refused = assertThrows(UsageException.class, () -> Journal.open(dir, "key", false, false));
+    UsageException refused = assertThrows(UsageException.class, () -> Journal.open(dir, key("key"), false, false));
     assertEquals("output folder " + dir + " holds an earlier run (journal.jsonl); use --resume to continue it or --force to start over",
         refused.getMessage());
-    UsageException otherKey = assertThrows(UsageException.class, () -> Journal.open(dir, "another key", true, false));
-    assertTrue(otherKey.getMessage().startsWith("cannot resume: " + journal() + " was written for another model, data set or settings"),
+    UsageException otherKey = assertThrows(UsageException.class, () -> Journal.open(dir, key("another key"), true, false));
+    assertEquals("cannot resume: " + journal() + " was written for another run: name (key before, another key now); use --force to start over",
         otherKey.getMessage());
     assertArrayEquals(before, Files.readAllBytes(journal()));
-    try (Journal journal = Journal.open(dir, "another key", false, true)) {
+    try (Journal journal = Journal.open(dir, key("another key"), false, true)) {
       assertEquals(List.of(), journal.done(), "--force starts over");
     }
-    try (Journal journal = Journal.open(dir, "another key", true, false)) {
+    try (Journal journal = Journal.open(dir, key("another key"), true, false)) {
       assertEquals(List.of(), journal.done());
     }
   }
@@ -102,27 +109,27 @@ class JournalTest {
   void aDamagedJournalIsRefusedNamingTheLine() throws IOException {
     write("key", BASELINE);
     Files.writeString(journal(), "{\"span\":\"2-3\",\"rows\":[1],\"logits\":[[1,2]]}\n", StandardOpenOption.APPEND);
-    UsageException e = assertThrows(UsageException.class, () -> Journal.open(dir, "key", true, false));
+    UsageException e = assertThrows(UsageException.class, () -> Journal.open(dir, key("key"), true, false));
     assertEquals("cannot resume: " + journal() + " line 3 is not a journal entry; use --force to start over", e.getMessage());
 
     Files.delete(journal());
     write("key", BASELINE);
     Files.writeString(journal(), "{\"span\":[2,1],\"rows\":[1],\"logits\":[[1,2]]}\n", StandardOpenOption.APPEND);
-    e = assertThrows(UsageException.class, () -> Journal.open(dir, "key", true, false));
+    e = assertThrows(UsageException.class, () -> Journal.open(dir, key("key"), true, false));
     assertEquals("cannot resume: " + journal() + " line 3 is not a journal entry; use --force to start over", e.getMessage());
 
     Files.write(journal(), "not json\n".getBytes(StandardCharsets.UTF_8));
-    e = assertThrows(UsageException.class, () -> Journal.open(dir, "key", true, false));
+    e = assertThrows(UsageException.class, () -> Journal.open(dir, key("key"), true, false));
     assertEquals("cannot resume: " + journal() + " has no valid header; use --force to start over", e.getMessage());
   }
 
   @Test
   void anEmptyJournalIsAFreshStart() throws IOException {
     Files.createFile(journal());
-    try (Journal journal = Journal.open(dir, "key", false, false)) {
+    try (Journal journal = Journal.open(dir, key("key"), false, false)) {
       assertEquals(List.of(), journal.done());
     }
-    assertTrue(Files.readString(journal()).contains("\"run_key\":\"key\""));
+    assertEquals(header("key"), Files.readString(journal()));
   }
 
   @Test
@@ -130,9 +137,16 @@ class JournalTest {
     // What a run that failed, or was killed, before finishing anything leaves behind.
     write("old key");
     Files.writeString(journal(), "{\"span\":null,\"ro", StandardOpenOption.APPEND);
-    try (Journal journal = Journal.open(dir, "new key", false, false)) {
+    try (Journal journal = Journal.open(dir, key("new key"), false, false)) {
       assertEquals(List.of(), journal.done());
     }
-    assertEquals("{\"journal\":\"onnx-skip eval\",\"run_key\":\"new key\"}\n", Files.readString(journal()));
+    assertEquals(header("new key"), Files.readString(journal()));
+  }
+
+  /** The header a fresh journal of {@link #key}{@code (name)} starts with: the key's digest, then its entries. */
+  private static String header(String name) {
+    String entries = "{\"name\":\"" + name + "\"}";
+    return "{\"journal\":\"onnx-skip eval\",\"run_key\":\"" + Digests.sha256(entries.getBytes(StandardCharsets.UTF_8))
+        + "\",\"key\":" + entries + "}\n";
   }
 }
