@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -64,6 +65,10 @@ record OutputPolicy(Path model, boolean force) {
   private static void refuseFile(Path folder, String writes) {
     if (Files.exists(folder) && !Files.isDirectory(folder)) {
       throw new UsageException("output " + folder + " is a file; " + writes);
+    }
+    // A new folder named like a model is a slip for a file output, not a wish.
+    if (!Files.exists(folder) && folder.getFileName() != null && folder.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) {
+      throw new UsageException("output " + folder + " is named like a model file, but " + writes + "; name a folder");
     }
   }
 

@@ -31,18 +31,51 @@ public final class ValidateCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  /**
+   * Checks every file, even after one fails, so that one run tells the whole story: each valid file
+   * gets its line on stdout, each failure its one line on stderr, and the exit code is 1 if any failed.
+   */
   @Override
   public Integer call() {
-    List<Path> files = new ArrayList<>();
-    for (Path p : models) {
-      files.addAll(Files.isDirectory(p) ? manifestFiles(p) : List.of(p));
-    }
     PrintWriter out = spec.commandLine().getOut();
-    for (Path f : files) {
-      out.println(Validator.validate(f).describe());
-      out.flush();
+    PrintWriter err = spec.commandLine().getErr();
+    int checked = 0; // files, and folders whose manifest could not be read
+    int failed = 0;
+    for (Path p : models) {
+      List<Path> files;
+      try {
+        files = Files.isDirectory(p) ? manifestFiles(p) : List.of(p);
+      } catch (OnnxSkipException e) {
+        checked++;
+        failed++;
+        report(e, err);
+        err.flush();
+        continue;
+      }
+      for (Path f : files) {
+        checked++;
+        try {
+          out.println(Validator.validate(f).describe());
+        } catch (OnnxSkipException e) {
+          failed++;
+          report(e, err);
+        }
+        out.flush();
+        err.flush();
+      }
     }
-    return 0;
+    if (failed > 0 && checked > 1) {
+      err.println("onnx-skip: " + failed + " of " + checked + " failed validation");
+    }
+    return failed == 0 ? 0 : Main.EXIT_FAILURE;
+  }
+
+  /** One failure's line, after its stack trace with --verbose, as the tool reports any error. */
+  private void report(OnnxSkipException e, PrintWriter err) {
+    if (spec.root().userObject() instanceof Main main && main.verbose) {
+      e.printStackTrace(err);
+    }
+    err.println("onnx-skip: " + Main.oneLine(e));
   }
 
   /** The variant files a rewrite manifest lists, resolved against its folder. */

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -122,19 +123,22 @@ class OptionChecksTest {
       probe           | an existing file       | file   | output {out} exists; use --force to replace it
       probe           | a folder               | folder | output {out} is a directory; probe writes one classifier file
       eval            | a file                 | file   | output {out} is a file; eval writes a folder
+      rewrite --spans | a new x.onnx           | model  | output {out} is named like a model file, but --spans and --all-spans write a folder; name a folder
+      eval            | a new x.onnx           | model  | output {out} is named like a model file, but eval writes a folder; name a folder
       eval            | an earlier run         | run    | output folder {out} holds an earlier run (journal.jsonl); use --resume to continue it or --force to start over
       """)
   void anOutputInTheWayIsRefusedBeforeTheModelIsRead(String command, String label, String kind, String message, @TempDir Path tmp)
       throws IOException {
-    Path out = tmp.resolve("out");
+    Path out = tmp.resolve(kind.equals("model") ? "x.onnx" : "out");
     switch (kind) {
+      case "model" -> { }
       case "file" -> Files.writeString(out, "kept\n");
       case "folder" -> Files.writeString(Files.createDirectory(out).resolve("kept.txt"), "kept\n");
       default -> Files.writeString(Files.createDirectory(out).resolve("journal.jsonl"), "{\"run_key\": \"k\"}\n{\"span\": null}\n");
     }
     String[] argv = switch (command) {
-      case "eval" -> args("eval", tmp);
-      case "probe" -> replaceOutput(args("probe", tmp), out);
+      case "eval" -> replaceOutput(args("eval", tmp), out, "--out");
+      case "probe" -> replaceOutput(args("probe", tmp), out, "-o");
       default -> new String[] {"rewrite", tmp.resolve("not-a-model.onnx").toString(), command.split(" ")[1], "0-0", "-o",
           out.toString()};
     };
@@ -147,9 +151,22 @@ class OptionChecksTest {
     assertEquals(before, BadInputTest.tree(tmp), "what was there is kept, nothing is added");
   }
 
-  private static String[] replaceOutput(String[] args, Path out) {
+  private static String[] replaceOutput(String[] args, Path out, String option) {
     List<String> list = new ArrayList<>(Arrays.asList(args));
-    list.set(list.indexOf("-o") + 1, out.toString());
+    list.set(list.indexOf(option) + 1, out.toString());
     return list.toArray(String[]::new);
+  }
+
+  @Test
+  void theBareCommandNamesTheCommandsAndTheHelp() {
+    CliRun run = CliRun.of();
+    assertEquals(2, run.exit(), run.err());
+    assertEquals("onnx-skip: no command given; one of inspect, rewrite, validate, eval, probe (try 'onnx-skip --help')",
+        run.err().strip());
+    CliRun unknown = CliRun.of("evaluate");
+    assertEquals(2, unknown.exit());
+    assertTrue(unknown.err().strip().endsWith("(try 'onnx-skip --help')"), unknown.err());
+    CliRun sub = CliRun.of("eval", "--no-such-option");
+    assertTrue(sub.err().strip().endsWith("(try 'onnx-skip eval --help')"), sub.err());
   }
 }

@@ -118,6 +118,32 @@ class ValidateCommandTest {
     assertEquals(2, usage.exit());
   }
 
+  /** Every file is checked, even after one fails; each failure has its line, and the exit code says one failed. */
+  @Test
+  void everyFileIsCheckedAndEachFailureReported(@TempDir Path tmp) throws Exception {
+    Path variants = tmp.resolve("variants");
+    assertEquals(0, CliRun.of("rewrite", "models/minilm-l6/model.onnx", "--spans", "0-0,5-5", "-o", variants.toString()).exit());
+    Path broken = Files.writeString(tmp.resolve("broken.onnx"), "not a model\n");
+    Path missing = tmp.resolve("missing.onnx");
+    CliRun run = CliRun.of("validate", variants.resolve("skip-0-0.onnx").toString(), broken.toString(), missing.toString(),
+        variants.resolve("skip-5-5.onnx").toString());
+    assertEquals(1, run.exit(), run.err());
+    List<String> valid = run.out().strip().lines().toList();
+    assertEquals(2, valid.size(), run.out());
+    assertTrue(valid.get(0).startsWith(variants.resolve("skip-0-0.onnx") + ": " + VALID), valid.get(0));
+    assertTrue(valid.get(1).startsWith(variants.resolve("skip-5-5.onnx") + ": " + VALID), valid.get(1));
+    List<String> errors = run.err().strip().lines().toList();
+    assertEquals(3, errors.size(), run.err());
+    assertTrue(errors.get(0).startsWith("onnx-skip: " + broken), errors.get(0));
+    assertTrue(errors.get(1).startsWith("onnx-skip: " + missing + ": no such file"), errors.get(1));
+    assertEquals("onnx-skip: 2 of 4 failed validation", errors.get(2));
+    assertFalse(run.err().contains("\tat "), "no stack trace without --verbose");
+
+    CliRun allGood = CliRun.of("validate", variants.toString());
+    assertEquals(0, allGood.exit(), allGood.err());
+    assertEquals("", allGood.err());
+  }
+
   @Test
   void aStaticVariantRecordsItsProvenanceAndInspectShowsIt(@TempDir Path tmp) throws Exception {
     String model = "models/minilm-l6/model.onnx";
