@@ -5,17 +5,13 @@ import dev.onnxskip.eval.EngineKind;
 import dev.onnxskip.eval.EvalConfig;
 import dev.onnxskip.eval.EvalRun;
 import dev.onnxskip.report.RunReport;
-import dev.onnxskip.rewrite.SkipSpans;
 import dev.onnxskip.report.Summary;
+import dev.onnxskip.rewrite.SkipSpans;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -92,8 +88,9 @@ public final class EvalCommand implements Callable<Integer> {
         new EvalConfig.Execution(runtime.parsedDevice(), runtime.threads(), engine));
     PrintWriter outWriter = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    try (ProgressListener progress = new ProgressListener(quiet || System.console() == null, err, out)) {
-      EvalRun.Outcome outcome = EvalRun.run(cfg, out, resume, force, progress);
+    Progress.Mode mode = quiet ? Progress.Mode.SILENT : System.console() == null ? Progress.Mode.LINES : Progress.Mode.BAR;
+    try (Progress progress = new Progress(mode, err, out)) {
+      EvalRun.Outcome outcome = progress.whileRunning(() -> EvalRun.run(cfg, out, resume, force, progress));
       List<Path> files = RunReport.write(outcome, out, savePredictions);
       outWriter.println(Summary.markdown(outcome.results()));
       outWriter.printf("Evaluated %d variants on %s in %.1f s%s.%n", outcome.results().variants().size(), outcome.timing().device(),
@@ -103,65 +100,5 @@ public final class EvalCommand implements Callable<Integer> {
       outWriter.flush();
     }
     return 0;
-  }
-
-  /**
-   * A progress bar on stderr, or nothing when stderr is not a terminal or --quiet is given; and, when
-   * --force starts over, the removal of what the earlier run wrote.
-   */
-  static final class ProgressListener implements EvalRun.Listener, AutoCloseable {
-    private final boolean silent;
-    private final PrintWriter err;
-    private ProgressBar bar;
-
-    private final Path out;
-
-    ProgressListener(boolean silent, PrintWriter err, Path out) {
-      this.silent = silent;
-      this.err = err;
-      this.out = out;
-    }
-
-    @Override
-    public void startingOver() {
-      RunReport.removeEarlier(out);
-    }
-
-    @Override
-    public void start(String runtimeNote, int variantsLeft, long examplesLeft) {
-      if (!silent) {
-        err.println("running on " + runtimeNote + ": " + variantsLeft + " variants to evaluate");
-        err.flush();
-        bar = new ProgressBarBuilder()
-            .setTaskName("eval")
-            .setInitialMax(examplesLeft)
-            .setUnit(" ex", 1)
-            .showSpeed()
-            .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
-            .setConsumer(new ConsoleProgressBarConsumer(System.err))
-            .build();
-      }
-    }
-
-    @Override
-    public void examples(int count) {
-      if (bar != null) {
-        bar.stepBy(count);
-      }
-    }
-
-    @Override
-    public void variantsDone(int done, int total) {
-      if (bar != null) {
-        bar.setExtraMessage(done + "/" + total + " variants");
-      }
-    }
-
-    @Override
-    public void close() {
-      if (bar != null) {
-        bar.close();
-      }
-    }
   }
 }

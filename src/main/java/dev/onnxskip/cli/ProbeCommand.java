@@ -67,6 +67,7 @@ public final class ProbeCommand implements Callable<Integer> {
     OnnxModel encoder = ModelIO.load(model);
     policy.refuseInputs(ExternalData.files(encoder), List.of(output));
     OrtRuntime rt = OrtRuntime.open(runtime.parsedDevice(), threads);
+    rt.fallback().ifPresent(warning -> Warnings.print(spec.commandLine().getErr(), warning));
     ProbeRun.Outcome o = ProbeRun.train(encoder, tokenizer.tokenizer, train, dataOptions.columns(), labels, pooling,
         maxLength, c, rt, batchSize);
     ModelIO.save(o.classifier().proto(), output);

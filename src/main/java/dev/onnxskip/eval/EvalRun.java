@@ -39,12 +39,15 @@ public final class EvalRun {
 
   /** Hears about progress, for a progress bar; all methods may be called from the run's thread only. */
   public interface Listener {
-    /** Called once before work starts: the runtime note and the amount of work left. */
-    default void start(String runtimeNote, int variantsLeft, long examplesLeft) {}
+    /** Called once before work starts: the runtime note, and how much of the work is left. */
+    default void start(String runtimeNote, Work work) {}
 
     default void examples(int count) {}
 
     default void variantsDone(int done, int total) {}
+
+    /** News the user should hear as it happens, such as a fallback to the CPU. */
+    default void warning(String message) {}
 
     /**
      * Called when {@code force} has just reset the journal of an earlier run: what that run wrote
@@ -70,6 +73,19 @@ public final class EvalRun {
 
     public int[] predicted(Variant variant) {
       return argmax(logits.get(variant));
+    }
+  }
+
+  /**
+   * The work of a run as it starts, and how much of it an earlier run's journal already held.
+   *
+   * @param variantsFromJournal variants the journal held whole
+   * @param batchesFromJournal batches the journal held under every variant still to run
+   * @param examplesLeft examples still to run, counted once per variant
+   */
+  public record Work(int variants, int variantsFromJournal, int batches, int batchesFromJournal, long examplesLeft) {
+    public boolean resumed() {
+      return variantsFromJournal > 0 || batchesFromJournal > 0;
     }
   }
 
@@ -104,6 +120,7 @@ public final class EvalRun {
    */
   public static Outcome run(EvalConfig cfg, Path outDir, boolean resume, boolean force, Listener listener) {
     OrtRuntime runtime = OrtRuntime.open(cfg.execution().device(), cfg.execution().threads());
+    runtime.fallback().ifPresent(listener::warning);
     Loaded in = load(cfg);
     InputDigests digests = digest(cfg, in.model());
     List<Variant> all = new ArrayList<>();
@@ -174,7 +191,7 @@ public final class EvalRun {
       for (int b = 0; b < in.batches().batchCount(); b++) {
         examplesLeft += skipBatches.contains(b) ? 0 : (long) in.batches().batch(b).batchSize() * todo.size();
       }
-      listener.start(runtime.note(), todo.size(), examplesLeft);
+      listener.start(runtime.note(), new Work(all.size(), resumed, in.batches().batchCount(), skipBatches.size(), examplesLeft));
       if (!todo.isEmpty()) {
         List<Journal.Entry> pending = new ArrayList<>();
         int[] finished = {resumed};

@@ -19,8 +19,10 @@ import java.util.Optional;
  *
  * @param device the device sessions actually run on (never {@code auto})
  * @param note how the device was chosen, for the user, e.g. "auto: CUDA unavailable (...), using cpu"
+ * @param fallback why {@code auto} fell back to the CPU, when it did: news the user should get as it
+ *     happens, not only in the final report
  */
-public record OrtRuntime(Device device, int threads, String note) {
+public record OrtRuntime(Device device, int threads, String note, Optional<String> fallback) {
 
   /** Libraries the CUDA provider of ONNX Runtime 1.29 loads, in the order it needs them. */
   static final List<String> CUDA_LIBRARIES =
@@ -38,20 +40,21 @@ public record OrtRuntime(Device device, int threads, String note) {
    */
   public static OrtRuntime open(Device requested, int threads) {
     return switch (requested.kind()) {
-      case CPU -> new OrtRuntime(Device.CPU, threads, "cpu");
+      case CPU -> new OrtRuntime(Device.CPU, threads, "cpu", Optional.empty());
       case CUDA -> {
         Optional<String> problem = cudaProblem(requested.cudaDevice());
         if (problem.isPresent()) {
           throw new OnnxSkipException("--device " + requested + ": " + problem.get());
         }
-        yield new OrtRuntime(requested, threads, requested.toString());
+        yield new OrtRuntime(requested, threads, requested.toString(), Optional.empty());
       }
       case AUTO -> {
         Device cuda = new Device(Device.Kind.CUDA, 0);
         Optional<String> problem = cudaProblem(0);
         yield problem.isEmpty()
-            ? new OrtRuntime(cuda, threads, "auto: using cuda:0")
-            : new OrtRuntime(Device.CPU, threads, "auto: CUDA unavailable (" + problem.get() + "), using cpu");
+            ? new OrtRuntime(cuda, threads, "auto: using cuda:0", Optional.empty())
+            : new OrtRuntime(Device.CPU, threads, "auto: CUDA unavailable (" + problem.get() + "), using cpu",
+                Optional.of("--device auto: CUDA is unavailable (" + problem.get() + "); running on the CPU"));
       }
     };
   }

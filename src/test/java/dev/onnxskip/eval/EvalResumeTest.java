@@ -155,6 +155,38 @@ class EvalResumeTest {
     assertEveryFileIsWhole(out);
   }
 
+  /** Ctrl-C says what finished and how to go on; the resume then says how much the journal held. */
+  @Test
+  void anInterruptedRunSaysWhatFinishedAndTheResumeWhatItTakes(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("interrupted");
+    Path journal = out.resolve(Journal.FILE);
+    Path log = tmp.resolve("interrupted.log");
+    Process run = OnnxSkipProcess.start(evalArgs(out, "shared"), log);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (newlines(journal) < 3) {
+      if (!run.isAlive() || System.nanoTime() > deadline) {
+        run.destroyForcibly();
+        fail("no work journaled while running: " + Files.readString(log));
+      }
+      Thread.sleep(2);
+    }
+    // What Ctrl-C sends.
+    assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(run.pid())).start().waitFor());
+    assertTrue(run.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(128 + 2, run.exitValue(), "ended by SIGINT: " + Files.readString(log));
+    String said = Files.readString(log).strip();
+    assertTrue(said.matches("(?s).*onnx-skip: interrupted: \\d+ of 22 variants finished; finished work is journaled in "
+        + java.util.regex.Pattern.quote(out.toString()) + ", and the same command with --resume continues it"), said);
+
+    List<String> resume = new ArrayList<>(evalArgs(out, "shared", "--resume"));
+    resume.remove("--quiet");
+    EvalCli again = EvalCli.of(resume.toArray(String[]::new));
+    assertEquals(0, again.exit(), again.err());
+    String first = again.err().lines().findFirst().orElse("");
+    assertTrue(first.matches("resuming " + java.util.regex.Pattern.quote(out.toString())
+        + ": \\d+ of 22 variants were finished(, and [1-9]\\d* of 60 batches of the other \\d+)?"), first);
+  }
+
   /**
    * The spans are not part of what a resume must match: the same spans in another order take
    * everything from the journal, and added spans are the only ones evaluated.
