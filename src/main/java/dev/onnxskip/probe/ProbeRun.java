@@ -60,6 +60,7 @@ public final class ProbeRun {
     int[] gold = labelSet.goldIndices(data);
     EncodedDataset encoded;
     try (TextEncoder textEncoder = TextEncoder.open(tokenizer, maxLength)) {
+      textEncoder.checkVocabulary(LayoutDetector.vocabularySize(encoder), encoder.describe());
       encoded = textEncoder.encode(data);
     }
     encoded.checkFits(LayoutDetector.maxPositions(encoder), data);
