@@ -21,6 +21,7 @@ import dev.onnxskip.rewrite.HeadWriter;
 import dev.onnxskip.rewrite.Pooling;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.ModelSession;
+import dev.onnxskip.runtime.OrtErrors;
 import dev.onnxskip.runtime.OrtRuntime;
 import dev.onnxskip.runtime.TokenFeeds;
 import java.nio.FloatBuffer;
@@ -113,7 +114,7 @@ public final class ProbeRun {
         }
       }
     } catch (OrtException e) {
-      throw new OnnxSkipException("ONNX Runtime failed running the encoder " + label + ": " + e.getMessage().lines().findFirst().orElse(""), e);
+      throw new OnnxSkipException("ONNX Runtime failed running the encoder " + label + ": " + OrtErrors.oneLine(e.getMessage()), e);
     }
     return features;
   }
