@@ -59,6 +59,8 @@ public final class ProbeRun {
         : labels;
     LabelSet labelSet = LabelSet.of(names);
     int[] gold = labelSet.goldIndices(data);
+    ClassifierSignature.FixedDims fixed = ClassifierSignature.fixedDims(encoder);
+    fixed.check(encoder.describe(), batchSize, maxLength, data.size());
     EncodedDataset encoded;
     try (TextEncoder textEncoder = TextEncoder.open(tokenizer, maxLength)) {
       textEncoder.checkVocabulary(LayoutDetector.vocabularySize(encoder), encoder.describe());
@@ -66,7 +68,10 @@ public final class ProbeRun {
     }
     encoded.checkFits(LayoutDetector.maxPositions(encoder), data);
     long start = System.nanoTime();
-    float[][] features = features(encoder, inputs, tokenStates, pooling, BatchPlan.of(encoded, batchSize), runtime, encoder.describe());
+    BatchPlan plan = fixed.sequence().isPresent()
+        ? BatchPlan.padded(encoded, batchSize, BatchPlan.Order.LONGEST_FIRST, Math.toIntExact(fixed.sequence().getAsLong()))
+        : BatchPlan.of(encoded, batchSize);
+    float[][] features = features(encoder, inputs, tokenStates, pooling, plan, runtime, encoder.describe());
     double featureSeconds = (System.nanoTime() - start) / 1e9;
     LinearProbe probe = LinearProbe.train(features, gold, names.size(), c);
     OnnxModel classifier = HeadWriter.append(encoder, tokenStates, mask, pooling, probe.weights(), probe.bias(), names);

@@ -231,6 +231,22 @@ class InputLimitsCommandTest {
     }
   }
 
+  /** probe runs the encoder as eval runs a classifier: a fixed sequence length is fitted or refused alike. */
+  @Test
+  void probeFitsAFixedSequenceLengthOrRefusesIt(@TempDir Path tmp) throws IOException {
+    Path source = tmp.resolve("encoder.onnx");
+    ModelIO.save(SyntheticBert.build(Spec.tiny(2)), source);
+    Path fixed = tmp.resolve("fixed.onnx");
+    assertEquals(0, CliRun.of("rewrite", source.toString(), "--span", "0-0", "--static-shapes", "sequence=16", "-o", fixed.toString()).exit());
+    Path probe = tmp.resolve("probe.onnx");
+    refused(2, fixed + ": fixed sequence length 16: use --max-length 16 or less (batches are padded to 16)", tmp,
+        "probe", "--model", fixed.toString(), "--tokenizer", tokenizer.toString(), "--train", data.toString(), "-o", probe.toString());
+    CliRun run = CliRun.of("probe", "--model", fixed.toString(), "--tokenizer", tokenizer.toString(), "--train", data.toString(),
+        "--max-length", "16", "-o", probe.toString());
+    assertEquals(0, run.exit(), run.err());
+    assertTrue(Files.size(probe) > 0);
+  }
+
   // ---- data files --------------------------------------------------------------------------------
 
   @Test
