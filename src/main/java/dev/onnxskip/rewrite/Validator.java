@@ -3,10 +3,13 @@ package dev.onnxskip.rewrite;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.graph.Domains;
 import dev.onnxskip.graph.ModelIO;
+import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.layout.LayoutDetector;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -86,6 +89,7 @@ public final class Validator {
       } catch (ReferenceOnnx.Failure f) {
         throw new OnnxSkipException(file + ": not valid ONNX: " + f.getMessage(), f);
       }
+      checkSequenceFitsPositions(file);
       SortedMap<String, Integer> unchecked = new TreeMap<>();
       List<String[]> ops = model.domainsAndOps();
       for (String[] op : ops) {
@@ -94,6 +98,25 @@ public final class Validator {
         }
       }
       return new Report(file, ops.size(), unchecked);
+    }
+  }
+
+  /**
+   * A fixed sequence longer than the position table passes the checker and shape inference when the
+   * graph computes its position ids, and fails only at run time: the tool's own look at the table
+   * catches it.
+   */
+  private static void checkSequenceFitsPositions(Path file) {
+    OnnxModel model = ModelIO.load(file);
+    OptionalLong sequence = model.runtimeInputs().stream().map(v -> v.fixedDim(1)).filter(OptionalLong::isPresent)
+        .mapToLong(OptionalLong::getAsLong).max();
+    if (sequence.isEmpty()) {
+      return;
+    }
+    OptionalLong positions = LayoutDetector.maxPositions(model);
+    if (positions.isPresent() && sequence.getAsLong() > positions.getAsLong()) {
+      throw new OnnxSkipException(file + ": not usable: its inputs fix the sequence length at " + sequence.getAsLong()
+          + ", more than its " + positions.getAsLong() + " positions");
     }
   }
 

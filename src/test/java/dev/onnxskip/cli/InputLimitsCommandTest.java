@@ -170,6 +170,24 @@ class InputLimitsCommandTest {
         tmp.resolve("v.onnx").toString());
   }
 
+  /**
+   * A MiniLM whose inputs fix 100,000 tokens, as an older rewrite wrote it: the checker and shape
+   * inference pass it (the position ids are computed), and validate now fails it.
+   */
+  @Test
+  void validateFailsAStaticSequenceLongerThanThePositions(@TempDir Path tmp) throws IOException {
+    ai.onnx.proto.OnnxMl.ModelProto miniLm = ModelIO.load(Path.of("models/minilm-l6/model.onnx")).proto();
+    ai.onnx.proto.OnnxMl.GraphProto.Builder g = miniLm.getGraph().toBuilder();
+    for (ai.onnx.proto.OnnxMl.ValueInfoProto.Builder in : g.getInputBuilderList()) {
+      in.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder().setDim(1,
+          ai.onnx.proto.OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(100_000));
+    }
+    Path fixed = tmp.resolve("fixed.onnx");
+    ModelIO.save(miniLm.toBuilder().setGraph(g).build(), fixed);
+    refused(1, "error: " + fixed + ": not usable: its inputs fix the sequence length at 100000, more than its 512 positions", tmp,
+        "validate", fixed.toString());
+  }
+
   // ---- eval of a variant with fixed dimensions ---------------------------------------------------
 
   /** The variant skipping layer 0, written with and without {@code --static-shapes dims}. */
