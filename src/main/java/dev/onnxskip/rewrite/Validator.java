@@ -3,7 +3,6 @@ package dev.onnxskip.rewrite;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.graph.Domains;
 import dev.onnxskip.graph.ModelIO;
-import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.LayoutDetector;
 import java.nio.file.Path;
 import java.util.List;
@@ -89,7 +88,7 @@ public final class Validator {
       } catch (ReferenceOnnx.Failure f) {
         throw new OnnxSkipException(file + ": not valid ONNX: " + f.getMessage(), f);
       }
-      checkSequenceFitsPositions(file);
+      model.fixedSequence().ifPresent(sequence -> checkSequenceFitsPositions(file, sequence));
       SortedMap<String, Integer> unchecked = new TreeMap<>();
       List<String[]> ops = model.domainsAndOps();
       for (String[] op : ops) {
@@ -106,16 +105,10 @@ public final class Validator {
    * graph computes its position ids, and fails only at run time: the tool's own look at the table
    * catches it.
    */
-  private static void checkSequenceFitsPositions(Path file) {
-    OnnxModel model = ModelIO.load(file);
-    OptionalLong sequence = model.runtimeInputs().stream().map(v -> v.fixedDim(1)).filter(OptionalLong::isPresent)
-        .mapToLong(OptionalLong::getAsLong).max();
-    if (sequence.isEmpty()) {
-      return;
-    }
-    OptionalLong positions = LayoutDetector.maxPositions(model);
-    if (positions.isPresent() && sequence.getAsLong() > positions.getAsLong()) {
-      throw new OnnxSkipException(file + ": not usable: its inputs fix the sequence length at " + sequence.getAsLong()
+  private static void checkSequenceFitsPositions(Path file, long sequence) {
+    OptionalLong positions = LayoutDetector.maxPositions(ModelIO.load(file));
+    if (positions.isPresent() && sequence > positions.getAsLong()) {
+      throw new OnnxSkipException(file + ": not usable: its inputs fix the sequence length at " + sequence
           + ", more than its " + positions.getAsLong() + " positions");
     }
   }
