@@ -32,7 +32,7 @@ public final class EvalCommand implements Callable<Integer> {
 
   @Mixin TokenizerOptions tokenizer;
 
-  @Option(names = "--data", required = true, paramLabel = "FILE", description = "Labelled data: .jsonl, .csv or .tsv with a header.")
+  @Option(names = "--data", required = true, paramLabel = "FILE", description = "Labelled data: .jsonl, .json (an array of objects), .csv or .tsv with a header.")
   Path data;
 
   @Mixin DataOptions dataOptions;

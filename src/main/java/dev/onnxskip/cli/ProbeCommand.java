@@ -31,7 +31,7 @@ public final class ProbeCommand implements Callable<Integer> {
 
   @Mixin TokenizerOptions tokenizer;
 
-  @Option(names = "--train", required = true, paramLabel = "FILE", description = "Labelled training data: .jsonl, .csv or .tsv.")
+  @Option(names = "--train", required = true, paramLabel = "FILE", description = "Labelled training data: .jsonl, .json (an array of objects), .csv or .tsv.")
   Path train;
 
   @Mixin DataOptions dataOptions;

@@ -9,7 +9,7 @@ public final class TokenizerOptions {
   @Option(names = "--tokenizer", required = true, paramLabel = "tokenizer.json", description = "Hugging Face tokenizer.json of the model.")
   Path tokenizer;
 
-  @Option(names = "--max-length", defaultValue = "128", description = "Truncate texts to this many tokens (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--max-length", defaultValue = "128", description = "Truncate texts to this many tokens, above 512 too (default: ${DEFAULT-VALUE}).")
   private int maxLength;
 
   /** At least 2: room for the two special tokens BERT-style tokenizers add, [CLS] and [SEP]. */

@@ -41,13 +41,14 @@ public final class BatchPlan implements Iterable<Batch>, BatchSource {
 
   private final EncodedDataset data;
   private final int batchSize;
-  private final Padding padding;
+  // The length every batch is padded to, or 0 to pad each to its longest example.
+  private final int fixedLength;
   private final int[] order;
 
-  private BatchPlan(EncodedDataset data, int batchSize, Padding padding, int[] order) {
+  private BatchPlan(EncodedDataset data, int batchSize, int fixedLength, int[] order) {
     this.data = data;
     this.batchSize = batchSize;
-    this.padding = padding;
+    this.fixedLength = fixedLength;
     this.order = order;
   }
 
@@ -57,6 +58,23 @@ public final class BatchPlan implements Iterable<Batch>, BatchSource {
   }
 
   public static BatchPlan of(EncodedDataset data, int batchSize, Order order, Padding padding) {
+    return of(data, batchSize, order, padding == Padding.MAX_LENGTH ? data.maxLength() : 0);
+  }
+
+  /**
+   * Every batch padded to {@code length} tokens, whatever its examples: what a model with a fixed
+   * sequence length takes.
+   *
+   * @param length at least the data set's max length
+   */
+  public static BatchPlan padded(EncodedDataset data, int batchSize, Order order, int length) {
+    if (length < data.maxLength()) {
+      throw new IllegalArgumentException("padding to " + length + " tokens would cut texts of up to " + data.maxLength());
+    }
+    return of(data, batchSize, order, length);
+  }
+
+  private static BatchPlan of(EncodedDataset data, int batchSize, Order order, int fixedLength) {
     if (batchSize < 1) {
       throw new OnnxSkipException("batch size must be at least 1, got " + batchSize);
     }
@@ -68,7 +86,7 @@ public final class BatchPlan implements Iterable<Batch>, BatchSource {
       // List.sort is stable.
       indices.sort(Comparator.comparingInt((Integer i) -> data.length(i)).reversed());
     }
-    return new BatchPlan(data, batchSize, padding, indices.stream().mapToInt(Integer::intValue).toArray());
+    return new BatchPlan(data, batchSize, fixedLength, indices.stream().mapToInt(Integer::intValue).toArray());
   }
 
   @Override
@@ -101,8 +119,8 @@ public final class BatchPlan implements Iterable<Batch>, BatchSource {
   }
 
   private int seqLen(int[] examples) {
-    if (padding == Padding.MAX_LENGTH) {
-      return data.maxLength();
+    if (fixedLength > 0) {
+      return fixedLength;
     }
     int longest = 0;
     for (int example : examples) {

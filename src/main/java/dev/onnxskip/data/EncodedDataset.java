@@ -59,7 +59,7 @@ public record EncodedDataset(List<Encoding> encodings, int maxLength, long padId
     long limit = positions.getAsLong();
     for (int i = 0; i < size(); i++) {
       if (length(i) > limit) {
-        throw new UsageException(source.file() + " line " + source.examples().get(i).line() + ": the text has " + length(i)
+        throw new UsageException(source.where(source.examples().get(i)) + ": the text has " + length(i)
             + " tokens, more than the model's " + limit + " positions; use --max-length " + limit + " or less");
       }
     }

@@ -223,7 +223,7 @@ public final class LabelSet {
       indices[i] = indexOf(example.label());
       if (indices[i] < 0) {
         throw new OnnxSkipException(
-            data.file() + " line " + example.line() + ": label '" + example.label()
+            data.where(example) + ": label '" + example.label()
                 + "' is not one of the model's labels: " + String.join(", ", names)
                 + " (from " + origin + ")");
       }

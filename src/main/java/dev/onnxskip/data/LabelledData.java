@@ -33,10 +33,11 @@ import org.apache.commons.csv.DuplicateHeaderMode;
 /**
  * A labelled data set read from a JSON Lines, CSV or TSV file, its examples in file order.
  *
- * <p>The format follows the file extension: {@code .jsonl} or {@code .json} (one JSON object per line),
- * {@code .csv} (RFC 4180, with a header row) or {@code .tsv} (tab-separated with a header row, GLUE
- * style). Every problem is reported as a one-line {@link OnnxSkipException} naming the file and, where
- * there is one, the line.
+ * <p>The format follows the file extension: {@code .jsonl} (one JSON object per line), {@code .json}
+ * (one JSON array of objects, or JSON Lines), {@code .csv} (RFC 4180, with a header row) or {@code .tsv}
+ * (tab-separated with a header row, GLUE style). Every problem is reported as a one-line
+ * {@link OnnxSkipException} naming the file and, where there is one, the line (the element, in a JSON
+ * array).
  *
  * @param file the file the examples were read from
  * @param format the format it was read as
@@ -44,16 +45,27 @@ import org.apache.commons.csv.DuplicateHeaderMode;
  */
 public record LabelledData(Path file, Format format, List<Example> examples) {
 
+  /** What the data files may hold. */
+  static final String EXPECTED = ".jsonl (JSON Lines), .json (an array of objects, or JSON Lines), .csv or .tsv (with a header)";
+
   /** The supported file formats. */
   public enum Format {
     JSON_LINES,
+    /** One JSON array of objects; an example's "line" is its element number, from 1. */
+    JSON_ARRAY,
     CSV,
     TSV;
 
-    /** The format implied by the extension of {@code file}, case-insensitively. */
-    public static Format of(Path file) {
+    /**
+     * The format implied by the extension of {@code file}, case-insensitively; a {@code .json} file
+     * is JSON Lines unless its {@code content} starts with an array.
+     */
+    static Format of(Path file, String content) {
       Path name = file.getFileName();
       String lower = name == null ? "" : name.toString().toLowerCase(Locale.ROOT);
+      if (lower.endsWith(".json") && content.stripLeading().startsWith("[")) {
+        return JSON_ARRAY;
+      }
       if (lower.endsWith(".jsonl") || lower.endsWith(".json")) {
         return JSON_LINES;
       }
@@ -63,8 +75,7 @@ public record LabelledData(Path file, Format format, List<Example> examples) {
       if (lower.endsWith(".tsv")) {
         return TSV;
       }
-      throw new OnnxSkipException(
-          file + ": unknown data format; use a .jsonl/.json (JSON Lines), .csv or .tsv file");
+      throw new OnnxSkipException(file + ": unknown data format; expected " + EXPECTED);
     }
   }
 
@@ -93,21 +104,27 @@ public record LabelledData(Path file, Format format, List<Example> examples) {
 
   /** Reads {@code file} in the format of its extension, taking text, pair and label from {@code columns}. */
   public static LabelledData read(Path file, DataColumns columns) {
-    Format format = Format.of(file);
+    if (Files.isDirectory(file)) {
+      throw new OnnxSkipException(file + " is a folder, not a data file; expected one file: " + EXPECTED);
+    }
+    // The extension is checked first, so that a wrong file is not read whole for nothing.
+    Format.of(file, "");
     String content = decodeUtf8(file, readBytes(file));
     if (content.startsWith("\uFEFF")) {
       // A byte order mark (spreadsheet exports) would otherwise stick to the first column name.
       content = content.substring(1);
     }
+    Format format = Format.of(file, content);
     if (content.isBlank()) {
       throw new OnnxSkipException(file + " is empty");
     }
-    List<Example> examples =
-        format == Format.JSON_LINES
-            ? readJsonLines(file, content, columns)
-            : readDelimited(file, content, columns, format);
+    List<Example> examples = switch (format) {
+      case JSON_LINES -> readJsonLines(file, content, columns);
+      case JSON_ARRAY -> readJsonArray(file, content, columns);
+      case CSV, TSV -> readDelimited(file, content, columns, format);
+    };
     if (examples.isEmpty()) {
-      throw new OnnxSkipException(file + " has no examples, only a header");
+      throw new OnnxSkipException(file + (format == Format.JSON_ARRAY ? " holds an empty array, no examples" : " has no examples, only a header"));
     }
     return new LabelledData(file, format, examples);
   }
@@ -116,15 +133,17 @@ public record LabelledData(Path file, Format format, List<Example> examples) {
     return examples.size();
   }
 
+  /** Where {@code example} is in the file, for messages: "FILE line N", or "FILE element N" in a JSON array. */
+  public String where(Example example) {
+    return file + (format == Format.JSON_ARRAY ? " element " : " line ") + example.line();
+  }
+
   /** Whether the examples are text pairs (all of them are, or none is). */
   public boolean hasPairs() {
     return examples.get(0).isPair();
   }
 
   private static byte[] readBytes(Path file) {
-    if (Files.isDirectory(file)) {
-      throw new OnnxSkipException(file + " is a directory, not a data file");
-    }
     try {
       return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
@@ -186,11 +205,34 @@ public record LabelledData(Path file, Format format, List<Example> examples) {
         throw new OnnxSkipException(
             file + " line " + lineNumber + ": expected a JSON object, got " + kind(node));
       }
-      String where = file + " line " + lineNumber;
-      String text = jsonText(node, columns.text(), where);
-      String pair = columns.hasPair() ? jsonText(node, columns.textPair(), where) : null;
-      String label = jsonLabel(node, columns.label(), where);
-      examples.add(new Example(lineNumber, text, pair, label));
+      examples.add(jsonExample(node, lineNumber, file + " line " + lineNumber, columns));
+    }
+    return examples;
+  }
+
+  private static Example jsonExample(JsonNode object, int line, String where, DataColumns columns) {
+    String text = jsonText(object, columns.text(), where);
+    String pair = columns.hasPair() ? jsonText(object, columns.textPair(), where) : null;
+    String label = jsonLabel(object, columns.label(), where);
+    return new Example(line, text, pair, label);
+  }
+
+  private static List<Example> readJsonArray(Path file, String content, DataColumns columns) {
+    JsonNode array;
+    try {
+      array = JSON.readTree(content);
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? "" : " line " + e.getLocation().getLineNr();
+      throw new OnnxSkipException(file + where + ": invalid JSON: " + jsonProblem(e), e);
+    }
+    List<Example> examples = new ArrayList<>();
+    for (int i = 0; i < array.size(); i++) {
+      int element = i + 1;
+      String where = file + " element " + element;
+      if (!array.get(i).isObject()) {
+        throw new OnnxSkipException(where + ": expected a JSON object, got " + kind(array.get(i)));
+      }
+      examples.add(jsonExample(array.get(i), element, where, columns));
     }
     return examples;
   }

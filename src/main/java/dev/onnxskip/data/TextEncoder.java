@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * Tokenizes texts and text pairs with a Hugging Face {@code tokenizer.json} (through DJL's binding of
@@ -113,16 +115,27 @@ public final class TextEncoder implements AutoCloseable {
   }
 
   private static HuggingFaceTokenizer load(Path file, boolean truncate, int maxLength) {
+    HuggingFaceTokenizer tokenizer;
     try {
       HuggingFaceTokenizer.Builder builder =
           HuggingFaceTokenizer.builder().optTokenizerPath(file).optPadding(false).optTruncation(truncate);
       if (truncate) {
         builder.optMaxLength(maxLength);
+        // DJL lowers a max length above its "model max length" (512 unless a tokenizer_config.json says
+        // otherwise) to that, silently; the model's positions, not the tokenizer, decide what fits.
+        builder.configure(Map.of("modelMaxLength", maxLength));
       }
-      return builder.build();
+      tokenizer = builder.build();
     } catch (IOException | RuntimeException e) {
       throw new OnnxSkipException(file + ": cannot load the tokenizer: " + e.getMessage(), e);
     }
+    if (truncate && tokenizer.getMaxLength() != maxLength) {
+      int actual = tokenizer.getMaxLength();
+      tokenizer.close();
+      throw new OnnxSkipException(file + ": the tokenizer truncates to " + actual + " tokens instead of the " + maxLength
+          + " asked for");
+    }
+    return tokenizer;
   }
 
   public Path file() {
@@ -136,6 +149,21 @@ public final class TextEncoder implements AutoCloseable {
   /** The number of token ids the tokenizer can emit; the model's embedding table needs as many rows. */
   public int vocabularySize() {
     return vocabularySize;
+  }
+
+  /**
+   * Refuses this tokenizer for a model whose token-embedding table has fewer rows than the tokenizer
+   * has ids: ONNX Runtime would fail on the first such id with a Gather error that names neither file.
+   *
+   * @param embeddingRows rows of the model's token-embedding table, when known
+   * @param model the model, as the message names it
+   */
+  public void checkVocabulary(OptionalLong embeddingRows, String model) {
+    if (embeddingRows.isPresent() && vocabularySize > embeddingRows.getAsLong()) {
+      throw new OnnxSkipException(file + ": the tokenizer's vocabulary has " + vocabularySize
+          + " tokens but the model's embedding table " + model + " has only " + embeddingRows.getAsLong()
+          + " rows; token ids past it would fail at run time (wrong tokenizer for this model?)");
+    }
   }
 
   /** The tokenizer's padding id ({@code padding.pad_id} of the file), else 0. */

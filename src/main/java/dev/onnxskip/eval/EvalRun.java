@@ -148,14 +148,20 @@ public final class EvalRun {
     OptionalInt width = signature.logitsWidth() > 0 ? OptionalInt.of((int) signature.logitsWidth()) : OptionalInt.empty();
     LabelSet labels = LabelSet.resolve(cfg.reading().labels(), model.metadata(), cfg.inputs().model(), width);
     int[] gold = labels.goldIndices(data);
+    // A variant written with --static-shapes takes batches of one shape only; ONNX Runtime would
+    // refuse any other mid-run, after the journal was started.
+    ClassifierSignature.FixedDims fixed = ClassifierSignature.fixedDims(model);
+    fixed.check(cfg.inputs().model().toString(), cfg.batching().batchSize(), cfg.batching().maxLength(), data.size());
     EncodedDataset encoded;
     try (TextEncoder encoder = TextEncoder.open(cfg.inputs().tokenizer(), cfg.batching().maxLength())) {
-      layout.vocabularySize().ifPresent(rows -> checkVocabulary(encoder, rows, cfg));
+      encoder.checkVocabulary(layout.vocabularySize(), cfg.inputs().model().toString());
       encoded = encoder.encode(data);
     }
     encoded.checkFits(layout.maxPositions(), data);
-    BatchSource batches = BatchPlan.of(encoded, cfg.batching().batchSize(),
-        cfg.batching().sortByLength() ? BatchPlan.Order.LONGEST_FIRST : BatchPlan.Order.DATASET, BatchPlan.Padding.LONGEST_IN_BATCH);
+    BatchPlan.Order order = cfg.batching().sortByLength() ? BatchPlan.Order.LONGEST_FIRST : BatchPlan.Order.DATASET;
+    BatchSource batches = fixed.sequence().isPresent()
+        ? BatchPlan.padded(encoded, cfg.batching().batchSize(), order, Math.toIntExact(fixed.sequence().getAsLong()))
+        : BatchPlan.of(encoded, cfg.batching().batchSize(), order, BatchPlan.Padding.LONGEST_IN_BATCH);
     return new Loaded(model, layout, signature, spans, data, labels, gold, batches);
   }
 
@@ -258,14 +264,6 @@ public final class EvalRun {
       try (SharedPrefixEngine engine = shared) {
         engine.run(todo, skipBatches, sink, listener::examples);
       }
-    }
-  }
-
-  private static void checkVocabulary(TextEncoder encoder, long embeddingRows, EvalConfig cfg) {
-    if (encoder.vocabularySize() > embeddingRows) {
-      throw new OnnxSkipException(cfg.inputs().tokenizer() + ": the tokenizer's vocabulary has " + encoder.vocabularySize()
-          + " tokens but the model's embedding table " + cfg.inputs().model() + " has only " + embeddingRows
-          + " rows; token ids past it would fail at run time (wrong tokenizer for this model?)");
     }
   }
 

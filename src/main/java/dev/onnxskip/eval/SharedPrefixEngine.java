@@ -17,6 +17,7 @@ import dev.onnxskip.rewrite.SwitchedLayers;
 import dev.onnxskip.rewrite.Variant;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.ModelSession;
+import dev.onnxskip.runtime.OrtErrors;
 import dev.onnxskip.runtime.OrtRuntime;
 import dev.onnxskip.runtime.Resources;
 import dev.onnxskip.runtime.TokenFeeds;
@@ -107,7 +108,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     } catch (OrtException | RuntimeException e) {
       Resources.closeAllAfter(e, opened);
       throw e instanceof OrtException
-          ? new OnnxSkipException("ONNX Runtime cannot set up the shared engine: " + VariantSession.firstLine(e.getMessage()), e)
+          ? new OnnxSkipException("ONNX Runtime cannot set up the shared engine: " + OrtErrors.oneLine(e.getMessage()), e)
           : (RuntimeException) e;
     }
     for (ClassifierSignature.TokenInput in : signature.inputs()) {
@@ -123,7 +124,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
       opened.add(s);
       return s;
     } catch (OrtException e) {
-      throw new OnnxSkipException("ONNX Runtime cannot load " + label + " of the shared engine's model: " + VariantSession.firstLine(e.getMessage()), e);
+      throw new OnnxSkipException("ONNX Runtime cannot load " + label + " of the shared engine's model: " + OrtErrors.oneLine(e.getMessage()), e);
     }
   }
 
@@ -158,7 +159,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
           run.suffixes(group.getKey(), group.getValue(), sink);
         }
       } catch (OrtException e) {
-        throw new OnnxSkipException("ONNX Runtime failed in the shared engine on batch " + b + ": " + VariantSession.firstLine(e.getMessage()), e);
+        throw new OnnxSkipException("ONNX Runtime failed in the shared engine on batch " + b + ": " + OrtErrors.oneLine(e.getMessage()), e);
       }
       sink.flush();
       progress.examples(batch.batchSize() * todo.size());
@@ -333,7 +334,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     try {
       Resources.closeAll(List.of(embeddings, encoder, runLayer, skipLayer), OrtException.class);
     } catch (OrtException e) {
-      throw new OnnxSkipException("ONNX Runtime failed closing the shared engine: " + VariantSession.firstLine(e.getMessage()), e);
+      throw new OnnxSkipException("ONNX Runtime failed closing the shared engine: " + OrtErrors.oneLine(e.getMessage()), e);
     }
   }
 }

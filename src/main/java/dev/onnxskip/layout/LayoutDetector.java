@@ -42,6 +42,20 @@ public final class LayoutDetector {
     }
   }
 
+  /**
+   * Rows of the model's token-embedding table, for commands that need no layers (probe): empty when
+   * the graph has no token-embedding lookup that can be told.
+   */
+  public static OptionalLong vocabularySize(OnnxModel model) {
+    Graph graph = model.copyGraph();
+    try {
+      long rows = ResidualStream.tokenEmbedding(graph, new TensorIndex(graph)).rows();
+      return rows > 0 ? OptionalLong.of(rows) : OptionalLong.empty();
+    } catch (OnnxSkipException e) {
+      return OptionalLong.empty();
+    }
+  }
+
   /** Ops that only requantize the stream; a boundary followed by them moves past them. */
   private static final Set<String> QUANTIZATION_OPS = Set.of("QuantizeLinear", "DequantizeLinear");
 

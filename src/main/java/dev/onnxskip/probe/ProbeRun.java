@@ -21,6 +21,7 @@ import dev.onnxskip.rewrite.HeadWriter;
 import dev.onnxskip.rewrite.Pooling;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.ModelSession;
+import dev.onnxskip.runtime.OrtErrors;
 import dev.onnxskip.runtime.OrtRuntime;
 import dev.onnxskip.runtime.TokenFeeds;
 import java.nio.FloatBuffer;
@@ -58,13 +59,19 @@ public final class ProbeRun {
         : labels;
     LabelSet labelSet = LabelSet.of(names);
     int[] gold = labelSet.goldIndices(data);
+    ClassifierSignature.FixedDims fixed = ClassifierSignature.fixedDims(encoder);
+    fixed.check(encoder.describe(), batchSize, maxLength, data.size());
     EncodedDataset encoded;
     try (TextEncoder textEncoder = TextEncoder.open(tokenizer, maxLength)) {
+      textEncoder.checkVocabulary(LayoutDetector.vocabularySize(encoder), encoder.describe());
       encoded = textEncoder.encode(data);
     }
     encoded.checkFits(LayoutDetector.maxPositions(encoder), data);
     long start = System.nanoTime();
-    float[][] features = features(encoder, inputs, tokenStates, pooling, BatchPlan.of(encoded, batchSize), runtime, encoder.describe());
+    BatchPlan plan = fixed.sequence().isPresent()
+        ? BatchPlan.padded(encoded, batchSize, BatchPlan.Order.LONGEST_FIRST, Math.toIntExact(fixed.sequence().getAsLong()))
+        : BatchPlan.of(encoded, batchSize);
+    float[][] features = features(encoder, inputs, tokenStates, pooling, plan, runtime, encoder.describe());
     double featureSeconds = (System.nanoTime() - start) / 1e9;
     LinearProbe probe = LinearProbe.train(features, gold, names.size(), c);
     OnnxModel classifier = HeadWriter.append(encoder, tokenStates, mask, pooling, probe.weights(), probe.bias(), names);
@@ -112,7 +119,7 @@ public final class ProbeRun {
         }
       }
     } catch (OrtException e) {
-      throw new OnnxSkipException("ONNX Runtime failed running the encoder " + label + ": " + e.getMessage().lines().findFirst().orElse(""), e);
+      throw new OnnxSkipException("ONNX Runtime failed running the encoder " + label + ": " + OrtErrors.oneLine(e.getMessage()), e);
     }
     return features;
   }

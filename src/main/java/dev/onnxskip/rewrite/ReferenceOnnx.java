@@ -11,10 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.bytedeco.javacpp.BytePointer;
@@ -155,6 +158,28 @@ final class ReferenceOnnx {
         }
       }
       return false;
+    }
+
+    /** The largest fixed dimension 1 (the sequence) of the run-time inputs, or empty when none is fixed. */
+    OptionalLong fixedSequence() {
+      var g = model.graph();
+      Set<String> initializers = new HashSet<>();
+      for (int i = 0; i < g.initializer_size(); i++) {
+        initializers.add(string(g.initializer(i).name()));
+      }
+      OptionalLong longest = OptionalLong.empty();
+      for (int i = 0; i < g.input_size(); i++) {
+        var v = g.input(i);
+        if (initializers.contains(string(v.name())) || !v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) {
+          continue;
+        }
+        var shape = v.type().tensor_type().shape();
+        if (shape.dim_size() > 1 && shape.dim(1).has_dim_value()
+            && (longest.isEmpty() || shape.dim(1).dim_value() > longest.getAsLong())) {
+          longest = OptionalLong.of(shape.dim(1).dim_value());
+        }
+      }
+      return longest;
     }
 
     /** Opset imports, "" for the default domain. */

@@ -13,6 +13,7 @@ import dev.onnxskip.graph.Graph;
 import dev.onnxskip.graph.Node;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.graph.TensorTypes;
+import dev.onnxskip.layout.LayoutDetector;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -120,6 +121,7 @@ public final class StaticShapes {
    * @throws OnnxSkipException naming the input whose shape cannot be made static
    */
   public static OnnxModel apply(OnnxModel model, Dims dims) {
+    checkPositions(model, dims.sequence());
     Graph g = model.copyGraph();
     Map<String, Long> symbols = new HashMap<>();
     List<ValueInfoProto> inputs = new ArrayList<>();
@@ -151,6 +153,24 @@ public final class StaticShapes {
       throw new OnnxSkipException(model.describe() + ": with " + dims + " the shapes of the graph no longer fit: " + f.getMessage(), f);
     }
     return model.withGraph(g).withMetadata(Map.of(METADATA_KEY, dims.toString()));
+  }
+
+  /**
+   * Refuses a fixed sequence longer than the model's position table. Shape inference finds that
+   * only where the position ids are sliced from a buffer of known length; a graph that computes
+   * them (Range, CumSum) would pass and fail at run time instead.
+   *
+   * @throws UsageException naming the model, its positions and the largest sequence it takes
+   */
+  public static void checkPositions(OnnxModel model, OptionalLong sequence) {
+    if (sequence.isEmpty()) {
+      return;
+    }
+    OptionalLong positions = LayoutDetector.maxPositions(model);
+    if (positions.isPresent() && sequence.getAsLong() > positions.getAsLong()) {
+      throw new UsageException(model.describe() + ": --static-shapes sequence=" + sequence.getAsLong() + " is more than the model's "
+          + positions.getAsLong() + " positions; use sequence=" + positions.getAsLong() + " or less");
+    }
   }
 
   private static ValueInfoProto fixInput(OnnxModel model, ValueInfoProto v, Dims dims, Map<String, Long> symbols) {

@@ -3,10 +3,12 @@ package dev.onnxskip.rewrite;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.graph.Domains;
 import dev.onnxskip.graph.ModelIO;
+import dev.onnxskip.layout.LayoutDetector;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -86,6 +88,7 @@ public final class Validator {
       } catch (ReferenceOnnx.Failure f) {
         throw new OnnxSkipException(file + ": not valid ONNX: " + f.getMessage(), f);
       }
+      model.fixedSequence().ifPresent(sequence -> checkSequenceFitsPositions(file, sequence));
       SortedMap<String, Integer> unchecked = new TreeMap<>();
       List<String[]> ops = model.domainsAndOps();
       for (String[] op : ops) {
@@ -94,6 +97,19 @@ public final class Validator {
         }
       }
       return new Report(file, ops.size(), unchecked);
+    }
+  }
+
+  /**
+   * A fixed sequence longer than the position table passes the checker and shape inference when the
+   * graph computes its position ids, and fails only at run time: the tool's own look at the table
+   * catches it.
+   */
+  private static void checkSequenceFitsPositions(Path file, long sequence) {
+    OptionalLong positions = LayoutDetector.maxPositions(ModelIO.load(file));
+    if (positions.isPresent() && sequence > positions.getAsLong()) {
+      throw new OnnxSkipException(file + ": not usable: its inputs fix the sequence length at " + sequence
+          + ", more than its " + positions.getAsLong() + " positions");
     }
   }
 

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * What a classifier graph asks for and gives: the token inputs it declares (some models have no
@@ -23,6 +24,54 @@ public record ClassifierSignature(List<TokenInput> inputs, String logitsOutput, 
 
   /** One graph input: its name, its role, and whether it wants int32 instead of int64. */
   public record TokenInput(String name, TokenRole role, boolean int32) {}
+
+  /**
+   * The batch and sequence dimensions the token inputs fix (as {@code rewrite --static-shapes} writes
+   * them), each empty where it is dynamic. ONNX Runtime refuses any other size, with a message that
+   * names neither the flag nor the size it wants, so runs are fitted to them up front.
+   */
+  public record FixedDims(OptionalLong batch, OptionalLong sequence) {
+
+    /**
+     * Refuses batching settings that would give a batch of another shape, naming the flag that fits.
+     *
+     * @param model the model, as the message names it
+     * @param examples how many examples the run batches
+     * @throws UsageException naming the fixed size and the flag
+     */
+    public void check(String model, int batchSize, int maxLength, int examples) {
+      if (sequence.isPresent() && maxLength > sequence.getAsLong()) {
+        throw new UsageException(model + ": fixed sequence length " + sequence.getAsLong() + ": use --max-length "
+            + sequence.getAsLong() + " or less (batches are padded to " + sequence.getAsLong() + ")");
+      }
+      if (batch.isPresent() && batchSize != batch.getAsLong()) {
+        throw new UsageException(model + ": fixed batch size " + batch.getAsLong() + ": use --batch-size " + batch.getAsLong());
+      }
+      if (batch.isPresent() && examples % batch.getAsLong() != 0) {
+        throw new UsageException(model + ": fixed batch size " + batch.getAsLong() + ": the " + examples
+            + " examples leave a last batch of " + examples % batch.getAsLong() + ", which the model cannot take; use a multiple of "
+            + batch.getAsLong() + " examples, or a model written without --static-shapes batch");
+      }
+    }
+  }
+
+  /** The fixed dimensions of the model's token inputs; see {@link FixedDims}. */
+  public static FixedDims fixedDims(OnnxModel model) {
+    return new FixedDims(fixedDim(model, 0, "batch size"), fixedDim(model, 1, "sequence length"));
+  }
+
+  private static OptionalLong fixedDim(OnnxModel model, int axis, String what) {
+    OptionalLong fixed = OptionalLong.empty();
+    for (TokenInput in : tokenInputs(model)) {
+      OptionalLong d = model.runtimeInputs().stream().filter(v -> v.name().equals(in.name())).findFirst().orElseThrow().fixedDim(axis);
+      if (d.isPresent() && fixed.isPresent() && d.getAsLong() != fixed.getAsLong()) {
+        throw new OnnxSkipException(model.describe() + ": the token inputs fix different " + what + "s (" + fixed.getAsLong() + " and "
+            + d.getAsLong() + " for '" + in.name() + "'); one batch feeds them all");
+      }
+      fixed = d.isPresent() ? d : fixed;
+    }
+    return fixed;
+  }
 
   /**
    * @param logitsName the output the user named, or empty for {@code logits} or else the only 2-D

@@ -91,7 +91,7 @@ public record OrtRuntime(Device device, int threads, String note, Optional<Strin
     } catch (OrtException e) {
       List<String> missing = missingLibraries();
       String cause = missing.isEmpty()
-          ? "the CUDA provider failed to load: " + firstLine(e.getMessage())
+          ? "the CUDA provider failed to load: " + OrtErrors.oneLine(e.getMessage())
           : "the CUDA provider cannot load: missing " + String.join(", ", missing)
               + " (ONNX Runtime 1.29 needs CUDA 12 and cuDNN 9 on the library path)";
       return Optional.of(cause);
@@ -119,9 +119,5 @@ public record OrtRuntime(Device device, int threads, String note, Optional<Strin
       }
     }
     return missing;
-  }
-
-  private static String firstLine(String s) {
-    return s == null ? "" : s.lines().findFirst().orElse("").strip();
   }
 }

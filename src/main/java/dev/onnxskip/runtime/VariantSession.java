@@ -32,7 +32,7 @@ public final class VariantSession implements AutoCloseable {
     try {
       return new VariantSession(ModelSession.open(model, runtime, weights), signature, label);
     } catch (OrtException e) {
-      throw new OnnxSkipException("ONNX Runtime cannot load " + label + ": " + firstLine(e.getMessage()), e);
+      throw new OnnxSkipException("ONNX Runtime cannot load " + label + ": " + OrtErrors.oneLine(e.getMessage()), e);
     }
   }
 
@@ -51,7 +51,7 @@ public final class VariantSession implements AutoCloseable {
         return logits;
       }
     } catch (OrtException e) {
-      throw new OnnxSkipException("ONNX Runtime failed running " + label + ": " + firstLine(e.getMessage()), e);
+      throw new OnnxSkipException("ONNX Runtime failed running " + label + ": " + OrtErrors.oneLine(e.getMessage()), e);
     } catch (ClassCastException e) {
       throw new OnnxSkipException(label + ": output '" + signature.logitsOutput() + "' is not a 2-D float tensor [batch, labels]");
     } finally {
@@ -59,16 +59,12 @@ public final class VariantSession implements AutoCloseable {
     }
   }
 
-  public static String firstLine(String s) {
-    return s == null ? "" : s.lines().findFirst().orElse("").strip();
-  }
-
   @Override
   public void close() {
     try {
       session.close();
     } catch (OrtException e) {
-      throw new OnnxSkipException("ONNX Runtime failed closing " + label + ": " + firstLine(e.getMessage()), e);
+      throw new OnnxSkipException("ONNX Runtime failed closing " + label + ": " + OrtErrors.oneLine(e.getMessage()), e);
     }
   }
 }

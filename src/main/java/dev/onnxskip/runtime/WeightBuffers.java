@@ -57,7 +57,7 @@ public final class WeightBuffers implements AutoCloseable {
     try {
       tensor = OnnxTensor.createTensor(ENV, bytes, t.getDimsList().stream().mapToLong(Long::longValue).toArray(), type.get());
     } catch (OrtException e) {
-      throw new OnnxSkipException("ONNX Runtime cannot wrap weight '" + t.getName() + "': " + VariantSession.firstLine(e.getMessage()), e);
+      throw new OnnxSkipException("ONNX Runtime cannot wrap weight '" + t.getName() + "': " + OrtErrors.oneLine(e.getMessage()), e);
     }
     all.add(tensor);
     if (held == null) {

@@ -107,6 +107,23 @@ class BatchPlanTest {
     assertEquals(3 * 16, plan.paddedTokenCount());
   }
 
+  /** A model with a fixed sequence length takes batches padded to it, past the data set's max length. */
+  @Test
+  void paddedToAFixedLengthPadsEveryBatchToIt() {
+    EncodedDataset data = dataset(0, 8, 4, 2, 6);
+    BatchPlan plan = BatchPlan.padded(data, 2, BatchPlan.Order.LONGEST_FIRST, 12);
+    for (Batch batch : plan) {
+      assertEquals(12, batch.seqLen());
+      assertEquals(Arrays.stream(batch.exampleIndices()).map(data::length).sum(), Arrays.stream(batch.mask()).sum());
+      for (int row = 0; row < batch.batchSize(); row++) {
+        assertArrayEquals(data.get(batch.exampleIndices()[row]).ids(), Arrays.copyOfRange(batch.ids(), row * 12,
+            row * 12 + data.length(batch.exampleIndices()[row])));
+      }
+    }
+    assertEquals(3 * 12, plan.paddedTokenCount());
+    assertThrows(IllegalArgumentException.class, () -> BatchPlan.padded(data, 2, BatchPlan.Order.DATASET, 7));
+  }
+
   /** What a model might compute per row: the sum of the ids the mask lets through. */
   private static long rowScore(Batch batch, int row) {
     long sum = 0;

@@ -51,6 +51,36 @@ class LabelledDataTest {
     assertThrows(UnsupportedOperationException.class, () -> data.examples().add(data.examples().get(0)));
   }
 
+  /** A .json file holding one array, as data sets are often shipped; an example's line is its element number. */
+  @Test
+  void readsAJsonArrayOfObjectsNumberingTheElements() throws IOException {
+    Path file = write("reviews.json", """
+          [{"text": "a fine film", "label": "pos"},
+           {"text": "dull", "label": 0},
+        {"label": 1, "text": "third"}]
+        """);
+    LabelledData data = LabelledData.read(file, DataColumns.DEFAULT);
+
+    assertEquals(LabelledData.Format.JSON_ARRAY, data.format());
+    assertEquals(List.of(new Example(1, "a fine film", null, "pos"), new Example(2, "dull", null, "0"),
+        new Example(3, "third", null, "1")), data.examples());
+    assertEquals(file + " element 2", data.where(data.examples().get(1)));
+  }
+
+  @Test
+  void aBadJsonArrayElementIsNamedByItsNumber() throws IOException {
+    Path missing = write("missing.json", "[{\"text\": \"a\", \"label\": 0}, {\"text\": \"b\"}]");
+    assertEquals(missing + " element 2: no field 'label' (fields: text)", failure(missing, DataColumns.DEFAULT));
+    Path notObject = write("strings.json", "[{\"text\": \"a\", \"label\": 0}, {\"text\": \"b\", \"label\": 1}, \"c\"]");
+    assertEquals(notObject + " element 3: expected a JSON object, got a string", failure(notObject, DataColumns.DEFAULT));
+    Path empty = write("empty.json", " [ ]\n");
+    assertEquals(empty + " holds an empty array, no examples", failure(empty, DataColumns.DEFAULT));
+    Path broken = write("broken.json", "[\n{\"text\": \"a\", \"label\": 0},\n{\"text\": \"b\" \"label\": 1}\n]\n");
+    String message = failure(broken, DataColumns.DEFAULT);
+    assertTrue(message.startsWith(broken + " line 3: invalid JSON: "), message);
+    assertOneLine(message);
+  }
+
   @Test
   void readsPairsAndCustomColumns() throws IOException {
     Path file = write("pairs.json", """
@@ -248,6 +278,9 @@ class LabelledDataTest {
   @Test
   void directoryIsNotADataFile() throws IOException {
     Path sub = Files.createDirectory(dir.resolve("data.jsonl"));
-    assertEquals(sub + " is a directory, not a data file", failure(sub, DataColumns.DEFAULT));
+    assertEquals(sub + " is a folder, not a data file; expected one file: .jsonl (JSON Lines), .json (an array of objects, or JSON Lines),"
+        + " .csv or .tsv (with a header)", failure(sub, DataColumns.DEFAULT));
+    Path noExtension = Files.createDirectory(dir.resolve("splits"));
+    assertTrue(failure(noExtension, DataColumns.DEFAULT).startsWith(noExtension + " is a folder, not a data file; expected one file: "));
   }
 }

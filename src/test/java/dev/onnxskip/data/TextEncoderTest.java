@@ -88,6 +88,27 @@ class TextEncoderTest {
     assertEquals(102, ids[127]);
   }
 
+  /**
+   * The tokenizer library lowers a max length above 512 (its default "model max length") to 512;
+   * the length asked for is what counts, for texts and pairs. The sentence is 10 tokens, so 100 of
+   * them with [CLS] and [SEP] are 1,002.
+   */
+  @Test
+  void aMaxLengthAbove512IsKeptAsAskedFor() {
+    String sentence = "The quick brown fox jumps over the lazy dog.";
+    String long100 = (sentence + " ").repeat(100);
+    try (TextEncoder wide = TextEncoder.open(TOKENIZER, 1500)) {
+      assertEquals(1500, wide.maxLength());
+      assertEquals(1002, wide.encode(long100).length());
+      assertEquals(1500, wide.encode(long100, long100).length());
+    }
+    try (TextEncoder cut = TextEncoder.open(TOKENIZER, 600)) {
+      Encoding encoding = cut.encode(long100);
+      assertEquals(600, encoding.length());
+      assertEquals(102, encoding.ids()[599]);
+    }
+  }
+
   @Test
   void aPairOfHugeTextsIsTruncatedQuickly() {
     // Both sides far longer than max length: the tokenizers library alone takes minutes here.

@@ -164,6 +164,41 @@ public final class ModelEdits {
     throw new IllegalArgumentException("no node " + nodeName);
   }
 
+  /**
+   * The model without its position-embedding table, as an encoder with relative positions (or none)
+   * has it: the Add of the position embeddings passes the other summand through, and what only the
+   * lookup read (the table, the position ids and their slicing) is removed. Such a model takes texts
+   * of any length.
+   */
+  public static ModelProto positionTableRemoved(ModelProto model) {
+    GraphProto.Builder g = model.getGraph().toBuilder();
+    String positions = g.getNodeList().stream()
+        .filter(n -> n.getOpType().equals("Gather") && n.getInput(0).endsWith("position_embeddings.weight"))
+        .map(n -> n.getOutput(0)).findFirst().orElseThrow(() -> new IllegalArgumentException("no position-embedding lookup"));
+    for (NodeProto.Builder n : g.getNodeBuilderList()) {
+      int k = n.getInputList().indexOf(positions);
+      if (k >= 0) {
+        String other = n.getInput(1 - k);
+        n.setOpType("Identity").clearInput().addInput(other);
+      }
+    }
+    Set<String> used = new HashSet<>();
+    g.getOutputList().forEach(o -> used.add(o.getName()));
+    List<NodeProto> kept = new ArrayList<>(g.getNodeList());
+    // Backwards from the outputs, dropping nodes whose outputs nothing reads.
+    boolean removed = true;
+    while (removed) {
+      Set<String> read = new HashSet<>(used);
+      kept.forEach(n -> read.addAll(n.getInputList()));
+      removed = kept.removeIf(n -> n.getOutputList().stream().noneMatch(read::contains));
+    }
+    Set<String> read = new HashSet<>(used);
+    kept.forEach(n -> read.addAll(n.getInputList()));
+    List<TensorProto> initializers = g.getInitializerList().stream().filter(t -> read.contains(t.getName())).toList();
+    g.clearNode().addAllNode(kept).clearInitializer().addAllInitializer(initializers);
+    return model.toBuilder().setGraph(g).build();
+  }
+
   /** The names of the graph inputs {@code tensor} is computed from. */
   public static Set<String> graphInputsFeeding(ModelProto model, String tensor) {
     GraphProto graph = model.getGraph();
