@@ -49,12 +49,12 @@ public final class InspectCommand implements Callable<Integer> {
     OnnxModel loaded = ModelIO.load(model);
     Optional<Provenance> variant = Provenance.read(loaded);
     // A variant with every layer skipped has no blocks to find; its own metadata says what it is.
-    Optional<EncoderLayout> layout = variant.filter(InspectCommand::skipsEveryLayer).isPresent() && layoutOptions.boundaries.isEmpty()
-        ? Optional.empty()
-        : Optional.of(LayoutDetector.detect(loaded, layoutOptions.boundaries));
+    boolean noLayerLeft = variant.filter(InspectCommand::skipsEveryLayer).isPresent() && layoutOptions.boundaries.isEmpty();
+    Optional<EncoderLayout> layout = noLayerLeft ? Optional.empty() : Optional.of(LayoutDetector.detect(loaded, layoutOptions.boundaries));
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report(loaded, layout, variant)));
+      Map<String, Object> report = report(loaded, layout, variant);
+      out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
     } else {
       printText(out, loaded, layout, variant);
     }
@@ -193,8 +193,8 @@ public final class InspectCommand implements Callable<Integer> {
     } else {
       Optional<LayoutDetector.Embeddings> embeddings = LayoutDetector.embeddings(model);
       out.printf("encoder    0 layers left: %s%n", noLayersLeft(variant.orElseThrow()));
-      out.printf("tokens     %s%n", tokens(embeddings.map(e -> OptionalLong.of(e.vocabularySize())).orElse(OptionalLong.empty()),
-          embeddings.map(LayoutDetector.Embeddings::maxPositions).orElse(OptionalLong.empty())));
+      OptionalLong vocabulary = embeddings.isPresent() ? OptionalLong.of(embeddings.get().vocabularySize()) : OptionalLong.empty();
+      out.printf("tokens     %s%n", tokens(vocabulary, embeddings.map(LayoutDetector.Embeddings::maxPositions).orElse(OptionalLong.empty())));
     }
     probe(model).ifPresent(p -> {
       out.println();

@@ -64,16 +64,20 @@ final class StreamWidth {
         }
         for (String in : n.inputs()) {
           Optional<WeightInfo> w = graph.weight(in);
-          if (w.isPresent() && w.get().dims().size() == 1 && w.get().dims().get(0) > 1 && w.get().elementType().isFloatingPoint()) {
-            return OptionalLong.of(w.get().dims().get(0));
-          }
           if (w.isEmpty()) {
             next.add(in);
+          } else if (isVector(w.get())) {
+            return OptionalLong.of(w.get().dims().get(0));
           }
         }
       }
       frontier = next;
     }
     return OptionalLong.empty();
+  }
+
+  /** A 1-D float weight of more than one element: no scalar, no zero point, no shape. */
+  private static boolean isVector(WeightInfo w) {
+    return w.dims().size() == 1 && w.dims().get(0) > 1 && w.elementType().isFloatingPoint();
   }
 }
