@@ -222,7 +222,7 @@ class InspectEdgesCommandTest {
     assertNull(JSON.readTree(CliRun.of("inspect", "--json", MINILM).out()).get("probe"));
   }
 
-  // ---- helpers --------------------------------------------------------------------------------
+  // ---- model files and digests --------------------------------------------------------------------------------
 
   private static ModelProto withMetadata(ModelProto model, Map<String, String> entries) {
     ModelProto.Builder b = model.toBuilder();
