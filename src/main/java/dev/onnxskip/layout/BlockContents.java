@@ -8,10 +8,14 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Which nodes and weights belong to each block. A node belongs to block k when it lies on a path
@@ -22,7 +26,10 @@ import java.util.Set;
 final class BlockContents {
   private BlockContents() {}
 
-  static List<Block> blocks(Graph graph, TensorIndex index, List<String> boundaries) {
+  /** The blocks, and the weights that several of them read and no one else does. */
+  record Contents(List<Block> blocks, List<SharedWeights> sharedWeights) {}
+
+  static Contents of(Graph graph, TensorIndex index, List<String> boundaries) {
     List<Node> nodes = index.nodes();
     int layers = boundaries.size() - 1;
     int[] owner = new int[nodes.size()];
@@ -81,7 +88,36 @@ final class BlockContents {
       }
       blocks.add(new Block(k, boundaries.get(k), boundaries.get(k + 1), members, params, bytes, List.copyOf(sideInputs)));
     }
-    return blocks;
+    return new Contents(blocks, sharedWeights(graph, index, owner));
+  }
+
+  /**
+   * Initializers that only blocks read, and more than one of them, grouped by the blocks that read
+   * them. Scalars and integer tensors do not count: exporters share constants and reshape shapes
+   * between layers, which are no weights.
+   */
+  private static List<SharedWeights> sharedWeights(Graph graph, TensorIndex index, int[] owner) {
+    Map<List<Integer>, long[]> groups = new LinkedHashMap<>();
+    for (String name : graph.initializers().keySet()) {
+      WeightInfo w = graph.weight(name).orElseThrow();
+      if (!w.elementType().isFloatingPoint() || w.elementCount() <= 1) {
+        continue;
+      }
+      TreeSet<Integer> readers = new TreeSet<>();
+      for (int c : index.consumers(name)) {
+        readers.add(owner[c]);
+      }
+      if (readers.size() < 2 || readers.first() < 0) {
+        continue;
+      }
+      long[] sums = groups.computeIfAbsent(List.copyOf(readers), r -> new long[2]);
+      sums[0] += w.elementCount();
+      sums[1] += w.byteSize();
+    }
+    List<SharedWeights> shared = new ArrayList<>();
+    groups.forEach((layers, sums) -> shared.add(new SharedWeights(layers, sums[0], sums[1])));
+    shared.sort(Comparator.comparing((SharedWeights s) -> s.layers().get(0)).thenComparing(s -> s.layers().size()));
+    return shared;
   }
 
   private static boolean onlyUsedBy(String tensor, int block, int[] owner, TensorIndex index) {

@@ -16,10 +16,14 @@ import java.util.List;
  * @param evidence what supports the result, in words, e.g. "6 attention blocks on the residual
  *     stream, 2 LayerNorms each; agrees with /encoder/layer.N name scopes"
  * @param streamElemType element type of the residual stream
- * @param hiddenSize width of the residual stream, or -1 when the graph does not tell
+ * @param hiddenSize width of the residual stream at the block boundaries, read from the weights
+ *     that write it; the embedding width when they do not tell
+ * @param embeddingWidth width of the token-embedding table; narrower than the stream where the
+ *     embeddings are projected up to it (ALBERT)
  * @param embeddingRows rows of the token-embedding table: token ids must stay below it
  * @param positionRows how many positions the position-embedding table serves, or -1 when the graph
  *     has none that can be told: no text may be longer
+ * @param sharedWeights weights that several blocks read, which no block's parameter count holds
  */
 public record EncoderLayout(
     List<String> boundaries,
@@ -29,13 +33,16 @@ public record EncoderLayout(
     String evidence,
     ElementType streamElemType,
     long hiddenSize,
+    long embeddingWidth,
     long embeddingRows,
-    long positionRows) {
+    long positionRows,
+    List<SharedWeights> sharedWeights) {
 
   public EncoderLayout {
     boundaries = List.copyOf(boundaries);
     blocks = List.copyOf(blocks);
     sharedSideInputs = List.copyOf(sharedSideInputs);
+    sharedWeights = List.copyOf(sharedWeights);
   }
 
   public int layers() {

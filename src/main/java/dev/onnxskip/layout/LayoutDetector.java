@@ -32,13 +32,29 @@ public final class LayoutDetector {
    * when the graph has no token-embedding lookup or no position table that can be told.
    */
   public static OptionalLong maxPositions(OnnxModel model) {
+    return embeddings(model).map(Embeddings::maxPositions).orElse(OptionalLong.empty());
+  }
+
+  /**
+   * What the token embeddings say about a model, for models whose blocks are not looked for (a
+   * variant with every layer skipped).
+   *
+   * @param vocabularySize rows of the token-embedding table
+   * @param width its width, which is the stream's where nothing projects it
+   * @param maxPositions rows of the position table, when one can be told
+   */
+  public record Embeddings(long vocabularySize, long width, OptionalLong maxPositions) {}
+
+  /** The token embeddings of a model; empty when it has no token-embedding lookup. */
+  public static Optional<Embeddings> embeddings(OnnxModel model) {
     Graph graph = model.copyGraph();
     TensorIndex index = new TensorIndex(graph);
     try {
-      long rows = ResidualStream.positionRows(graph, index, ResidualStream.tokenEmbedding(graph, index));
-      return rows > 0 ? OptionalLong.of(rows) : OptionalLong.empty();
+      ResidualStream.TokenEmbedding tokens = ResidualStream.tokenEmbedding(graph, index);
+      long rows = ResidualStream.positionRows(graph, index, tokens);
+      return Optional.of(new Embeddings(tokens.rows(), tokens.width(), rows > 0 ? OptionalLong.of(rows) : OptionalLong.empty()));
     } catch (OnnxSkipException e) {
-      return OptionalLong.empty();
+      return Optional.empty();
     }
   }
 
@@ -95,17 +111,21 @@ public final class LayoutDetector {
     List<String> boundaries;
     String strategy;
     String evidence;
+    BlockContents.Contents contents;
     if (!manualBoundaries.isEmpty()) {
       boundaries = checkManual(manualBoundaries, index, stream);
       strategy = "manual";
       evidence = "boundaries given by the user; all lie on the residual stream in order";
+      contents = BlockContents.of(graph, index, boundaries);
     } else {
       Structural structural = structural(facts);
       Optional<String> namesRejected = names.flatMap(n -> uncorroborated(n, facts));
       if (structural.boundaries() != null) {
         boundaries = structural.boundaries();
         strategy = "structure";
-        evidence = structural.evidence() + names.map(n -> n.boundaries().equals(structural.boundaries())
+        contents = BlockContents.of(graph, index, boundaries);
+        evidence = structural.evidence() + layerNormsEach(contents.blocks(), index)
+            + names.map(n -> n.boundaries().equals(structural.boundaries())
                 ? "; agrees with " + n.pattern() + " name scopes"
                 : "; " + n.pattern() + " name scopes disagree (" + (n.boundaries().size() - 1) + " layers) and were ignored").orElse("");
       } else if (names.isPresent() && namesRejected.isEmpty()) {
@@ -114,19 +134,36 @@ public final class LayoutDetector {
         evidence = "structure alone is inconclusive (" + structural.evidence() + "); " + names.get().pattern()
             + " name scopes give " + (boundaries.size() - 1) + " layers whose boundaries lie on the residual stream, "
             + describeAlike(boundaries, facts);
+        contents = BlockContents.of(graph, index, boundaries);
       } else {
         throw new OnnxSkipException("cannot find the encoder blocks: " + structural.evidence()
             + namesRejected.map(r -> "; " + r).orElse("")
             + "; name the boundaries of the residual stream with --boundaries T0,T1,...");
       }
     }
-    List<Block> blocks = BlockContents.blocks(graph, index, boundaries);
+    List<Block> blocks = contents.blocks();
     List<String> shared = new ArrayList<>(blocks.get(0).sideInputs());
     blocks.forEach(b -> shared.retainAll(b.sideInputs()));
     ResidualStream.TokenEmbedding emb = stream.embedding;
     ElementType elemType = emb.elemType().isFloatingPoint() ? emb.elemType() : ElementType.FLOAT;
-    return new EncoderLayout(boundaries, blocks, shared, strategy, evidence, elemType, emb.width(), emb.rows(),
-        ResidualStream.positionRows(graph, index, emb));
+    long width = StreamWidth.of(boundaries, graph, index, emb.width());
+    return new EncoderLayout(boundaries, blocks, shared, strategy, evidence, elemType, width, emb.width(), emb.rows(),
+        ResidualStream.positionRows(graph, index, emb), contents.sharedWeights());
+  }
+
+  /**
+   * How many LayerNorms each block holds, in either form, wherever they sit in it: on the stream
+   * (post-LN) or on the branches (pre-LN). Left out when none is recognised, which is no evidence
+   * (an unknown norm op, a block without norms).
+   */
+  private static String layerNormsEach(List<Block> blocks, TensorIndex index) {
+    List<Integer> counts = blocks.stream().map(b -> StreamFacts.layerNormsIn(b.nodes(), index)).toList();
+    if (counts.stream().allMatch(c -> c == 0)) {
+      return "";
+    }
+    return counts.stream().distinct().count() == 1
+        ? ", " + counts.get(0) + " LayerNorms each"
+        : ", " + join(counts) + " LayerNorms";
   }
 
   /** Boundaries from structure, or null boundaries with what was found in {@code evidence}. */
@@ -165,9 +202,7 @@ public final class LayoutDetector {
     boundaries.add(chain.get(end.get()));
     int perBoundary = perAnchor.firstEntry().getValue();
     String ops = perBoundary == 1 ? "" : ", " + perBoundary + " attention ops each";
-    int perBlock = facts.layerNorms(anchors.get(anchors.size() - 1), end.get());
-    return new Structural(boundaries, anchors.size() + " attention blocks on the residual stream" + ops
-        + ", " + perBlock + " LayerNorms each");
+    return new Structural(boundaries, anchors.size() + " attention blocks on the residual stream" + ops);
   }
 
   /**

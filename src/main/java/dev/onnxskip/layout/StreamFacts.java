@@ -108,6 +108,11 @@ final class StreamFacts {
     return true;
   }
 
+  /** LayerNorms among {@code nodes}, in either form, each counted once at its end. */
+  static int layerNormsIn(List<Node> nodes, TensorIndex index) {
+    return (int) nodes.stream().filter(n -> !n.outputs().isEmpty() && isLayerNormEnd(n.outputs().get(0), index)).count();
+  }
+
   static boolean isAttention(Node n) {
     boolean softmax = n.opType().equals("Softmax") && n.inDefaultDomain();
     return softmax || (n.domain().equals("com.microsoft") && ATTENTION_CONTRIB_OPS.contains(n.opType()));
