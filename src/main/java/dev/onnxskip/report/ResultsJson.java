@@ -38,7 +38,8 @@ import java.util.function.ToDoubleFunction;
  * {@code per_label} (accuracy on that gold label), {@code precision}, {@code f1}, {@code support},
  * {@code predicted}, {@code delta} (per-label accuracy minus the baseline's), then the
  * {@code confusion} matrix {@code [gold][predicted]}. Label maps follow the label order. A score that
- * is undefined (accuracy of a label with no examples) is {@code null}. Doubles keep full precision.
+ * is undefined ({@link LabelScore} says when: a label without gold examples has no accuracy, F1 or
+ * change) is {@code null}. Doubles keep full precision.
  *
  * <p>The output is deterministic: the same results give the same bytes, only {@code timestamp}
  * differs between runs; no timings are stored. Reading needs only the labels, layers, spans and
