@@ -8,6 +8,7 @@ import dev.onnxskip.eval.VariantResult;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -27,8 +28,10 @@ import javax.imageio.ImageIO;
  *       centred at 0 whose symmetric range is a round number just above the largest change.
  * </ul>
  *
- * {@code LABEL} is the label with every character outside {@code [A-Za-z0-9._-]} replaced by
- * {@code _}; labels that would then share a file name get {@code -2}, {@code -3}, ... appended.
+ * {@code LABEL} is the label in Unicode NFC with every character but letters, marks, digits and
+ * {@code ._-} replaced by {@code _} (so {@code 正面} stays {@code 正面}; separators, spaces, quotes and
+ * brackets, which paths or shells treat specially, do not); labels that would then share a file name
+ * get {@code -2}, {@code -3}, ... appended. {@code summary.md} lists which files show which label.
  */
 public final class Heatmaps {
   private static final int MAX_CONFIG_TEXT = 48;
@@ -145,7 +148,8 @@ public final class Heatmaps {
     Set<String> taken = new HashSet<>();
     List<String> stems = new ArrayList<>();
     for (String label : labels) {
-      String base = label.replaceAll("[^A-Za-z0-9._-]", "_").replaceFirst("^\\.", "_");
+      String base = Normalizer.normalize(label, Normalizer.Form.NFC)
+          .replaceAll("[^\\p{L}\\p{M}\\p{N}._-]", "_").replaceFirst("^\\.", "_");
       if (base.isEmpty()) {
         base = "_";
       }
