@@ -46,8 +46,9 @@ import java.util.function.ToDoubleFunction;
  * confusion matrices: every score is derived from them again.
  */
 public final class ResultsJson {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final ObjectWriter WRITER = MAPPER.writer(
+  static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Two-space indents and "\n" lines on every platform; also used for the comparison of two runs. */
+  static final ObjectWriter WRITER = MAPPER.writer(
       new DefaultPrettyPrinter(
               Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER))
           // The platform line separator would make the bytes depend on the machine.
