@@ -25,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * machine, sorted by family. When none can, the font that displays the longest start of the text.
  *
  * <p>The standard font folders are those the system property {@value #FOLDERS_PROPERTY} names
- * (separated as in a class path), then {@code fonts/} beside the jar ({@code make build} puts Noto
+ * (separated as in a class path), then {@code fonts/} beside the jar ({@code make fonts} puts Noto
  * Sans SC there, which covers Chinese and Japanese). The jar itself carries no font: a CJK font is
  * some 10 MB.
  */
