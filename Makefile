@@ -3,7 +3,7 @@ MVN ?= mvn -B -q
 JAR := bin/onnx-skip.jar
 MODEL_FILES := models/minilm-l6/model.onnx models/minilm-l6/tokenizer.json models/minilm-l6-q/model.onnx
 
-.PHONY: build build-gpu models data demo demo-spam test test-tools bench clean
+.PHONY: build build-gpu fonts models data demo demo-spam test test-tools bench clean
 
 build: $(JAR)
 
@@ -11,6 +11,16 @@ $(JAR): pom.xml $(shell find src/main -type f 2>/dev/null)
 	$(MVN) -DskipTests package
 	cp target/onnx-skip-*.jar $(JAR)
 	chmod +x bin/onnx-skip
+
+# A CJK font beside the jar, so figures can show Chinese and Japanese labels and paths; the jar stays
+# small and figures fall back to the installed fonts without it.
+FONT := bin/fonts/NotoSansSC_400Regular.ttf
+fonts: $(FONT)
+
+$(FONT): tools/node_modules
+	mkdir -p bin/fonts
+	cp tools/node_modules/@expo-google-fonts/noto-sans-sc/LICENSE_FONT bin/fonts/NotoSansSC-OFL.txt
+	cp tools/node_modules/@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf $@
 
 models: $(MODEL_FILES)
 
@@ -48,10 +58,10 @@ demo-spam: build models data/spam/dev.jsonl
 	  --data data/spam/dev.jsonl --spans all --out out/demo-spam --force
 
 # Not quiet: the Surefire summary ("Tests run: N, Failures: 0 ...") is the test report.
-test: models test-tools tools/node_modules
+test: models test-tools tools/node_modules $(FONT)
 	mvn -B test
 
-# onnxruntime-node for the cross-runtime check; its postinstall would fetch CUDA files, so skip it.
+# onnxruntime-node for the cross-runtime check, and the CJK font; onnxruntime-node's postinstall would fetch CUDA files, so skip it.
 tools/node_modules: tools/package.json tools/package-lock.json
 	cd tools && ONNXRUNTIME_NODE_INSTALL=skip npm ci
 	touch tools/node_modules

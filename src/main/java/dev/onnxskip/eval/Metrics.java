@@ -104,25 +104,23 @@ public record Metrics(List<String> labels, long[][] confusion) {
   }
 
   /**
-   * The unweighted mean of the per-label F1 over the labels that occur as gold or as prediction. A
-   * label that is neither in the data nor ever predicted says nothing about the model, so it is left
-   * out rather than counted as 0; {@code NaN} for an empty set.
+   * The unweighted mean of the per-label F1 over the labels that have gold examples. A label without
+   * examples has no recall and so no F1 (see {@link LabelScore}); predictions of it are errors that
+   * already lower the recall of the labels those examples do carry. {@code NaN} for an empty set.
    */
   public double macroF1() {
-    long[] support = supportCounts();
-    long[] predicted = predictedCounts();
     double sum = 0;
     int counted = 0;
-    for (int i = 0; i < support.length; i++) {
-      if (support[i] + predicted[i] > 0) {
-        sum += f1(confusion[i][i], support[i], predicted[i]);
+    for (LabelScore s : perLabel()) {
+      if (s.support() > 0) {
+        sum += s.f1();
         counted++;
       }
     }
     return counted == 0 ? Double.NaN : sum / counted;
   }
 
-  /** Per-label scores, in label order. */
+  /** Per-label scores, in label order; see {@link LabelScore} for which scores are undefined when. */
   public List<LabelScore> perLabel() {
     long[] support = supportCounts();
     long[] predicted = predictedCounts();
@@ -130,9 +128,9 @@ public record Metrics(List<String> labels, long[][] confusion) {
     for (int i = 0; i < labels.size(); i++) {
       long tp = confusion[i][i];
       double accuracy = support[i] == 0 ? Double.NaN : (double) tp / support[i];
-      double precision = predicted[i] == 0 ? 0 : (double) tp / predicted[i];
-      scores.add(new LabelScore(labels.get(i), support[i], predicted[i], accuracy, precision,
-          f1(tp, support[i], predicted[i])));
+      double precision = predicted[i] > 0 ? (double) tp / predicted[i] : support[i] > 0 ? 0 : Double.NaN;
+      double f1 = support[i] == 0 ? Double.NaN : f1(tp, support[i], predicted[i]);
+      scores.add(new LabelScore(labels.get(i), support[i], predicted[i], accuracy, precision, f1));
     }
     return scores;
   }

@@ -43,8 +43,14 @@ final class HeatmapFigure {
    * @param cells {@code cells[start][end]} for {@code end >= start}; NaN where there is no value
    *     (span not evaluated, or a label without examples)
    * @param baseline the baseline's value, shown in the baseline box
+   * @param note written across the grid when every cell is empty for one reason (a label without
+   *     examples), so that the grey does not read as "not evaluated"; null for none
    */
-  record Panel(String title, double[][] cells, double baseline) {}
+  record Panel(String title, double[][] cells, double baseline, String note) {
+    Panel(String title, double[][] cells, double baseline) {
+      this(title, cells, baseline, null);
+    }
+  }
 
   /** PNG pixels per layout unit: sharp in print and on high-density screens. */
   static final int PNG_SCALE = 2;
@@ -338,6 +344,10 @@ final class HeatmapFigure {
         }
       }
     }
+    if (panel.note() != null) {
+      // At the centroid of the triangle of cells, where the grid is widest around it.
+      middle(g, panel.note(), axisFont, MUTED, gx + grid / 3, gy + grid * 2 / 3);
+    }
     drawBaseline(g, index, panel.baseline());
 
     for (int layer = 0; layer < layers; layer++) {
@@ -413,8 +423,13 @@ final class HeatmapFigure {
     return (value < 0 ? "\u2212" : "+") + digits;
   }
 
+  /** The font that draws {@code text}: {@code font} unless it lacks glyphs for it (see {@link FontStack}). */
+  private static Font display(Font font, String text) {
+    return FontStack.standard().fontFor(font, text);
+  }
+
   private static double textWidth(Font font, String text) {
-    return text.isEmpty() ? 0 : font.getStringBounds(text, FRC).getWidth();
+    return text.isEmpty() ? 0 : display(font, text).getStringBounds(text, FRC).getWidth();
   }
 
   /** The text, cut with an ellipsis to fit {@code maxWidth}. */
@@ -430,7 +445,7 @@ final class HeatmapFigure {
   }
 
   private static void text(Graphics2D g, String text, Font font, Color color, double x, double baseline) {
-    g.setFont(font);
+    g.setFont(display(font, text));
     g.setColor(color);
     g.drawString(text, (float) x, (float) baseline);
   }

@@ -8,6 +8,7 @@ import dev.onnxskip.eval.VariantResult;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -27,11 +28,14 @@ import javax.imageio.ImageIO;
  *       centred at 0 whose symmetric range is a round number just above the largest change.
  * </ul>
  *
- * {@code LABEL} is the label with every character outside {@code [A-Za-z0-9._-]} replaced by
- * {@code _}; labels that would then share a file name get {@code -2}, {@code -3}, ... appended.
+ * {@code LABEL} is the label in Unicode NFC with every character but letters, marks, digits and
+ * {@code ._-} replaced by {@code _} (so {@code 正面} stays {@code 正面}; separators, spaces, quotes and
+ * brackets, which paths or shells treat specially, do not); labels that would then share a file name
+ * get {@code -2}, {@code -3}, ... appended. {@code summary.md} lists which files show which label.
  */
 public final class Heatmaps {
   private static final int MAX_CONFIG_TEXT = 48;
+  static final String NO_EXAMPLES = "no examples";
 
   private Heatmaps() {}
 
@@ -73,14 +77,14 @@ public final class Heatmaps {
     for (int i = 0; i < results.labels().size(); i++) {
       panels.add(accuracyPanel(results, i));
     }
-    return new HeatmapFigure("Accuracy per gold label with encoder layers skipped", subtitle(results),
+    return new HeatmapFigure("Accuracy per gold label with encoder layers skipped", subtitle(results, panels),
         panels, results.layers(), ColorScale.accuracy(), HeatmapFigure::accuracyText, true);
   }
 
   static HeatmapFigure labelFigure(RunResults results, int label) {
-    return new HeatmapFigure("Accuracy with encoder layers skipped", subtitle(results),
-        List.of(accuracyPanel(results, label)), results.layers(), ColorScale.accuracy(),
-        HeatmapFigure::accuracyText, true);
+    List<HeatmapFigure.Panel> panels = List.of(accuracyPanel(results, label));
+    return new HeatmapFigure("Accuracy with encoder layers skipped", subtitle(results, panels), panels,
+        results.layers(), ColorScale.accuracy(), HeatmapFigure::accuracyText, true);
   }
 
   static HeatmapFigure changeFigure(RunResults results, int label) {
@@ -96,9 +100,10 @@ public final class Heatmaps {
         }
       }
     }
-    return new HeatmapFigure("Change in accuracy against the baseline", subtitle(results),
-        List.of(new HeatmapFigure.Panel(accuracy.title(), change, baseline)), results.layers(),
-        ColorScale.change(ColorScale.changeRange(largest)), HeatmapFigure::changeText, false);
+    List<HeatmapFigure.Panel> panels =
+        List.of(new HeatmapFigure.Panel(accuracy.title(), change, baseline, accuracy.note()));
+    return new HeatmapFigure("Change in accuracy against the baseline", subtitle(results, panels), panels,
+        results.layers(), ColorScale.change(ColorScale.changeRange(largest)), HeatmapFigure::changeText, false);
   }
 
   private static HeatmapFigure.Panel accuracyPanel(RunResults results, int label) {
@@ -110,11 +115,15 @@ public final class Heatmaps {
       cells[v.span().start()][v.span().end()] = v.metrics().perLabel().get(label).accuracy();
     }
     LabelScore base = results.baseline().metrics().perLabel().get(label);
-    return new HeatmapFigure.Panel(base.label() + " (n=" + base.support() + ")", cells, base.accuracy());
+    return new HeatmapFigure.Panel(base.label() + " (n=" + base.support() + ")", cells, base.accuracy(),
+        base.support() == 0 ? NO_EXAMPLES : null);
   }
 
-  /** Model and dataset as the run's config names them, then the size of the run. */
-  private static List<String> subtitle(RunResults results) {
+  /**
+   * Model and dataset as the run's config names them, then the size of the run, then what grey
+   * cells mean in these panels.
+   */
+  private static List<String> subtitle(RunResults results, List<HeatmapFigure.Panel> panels) {
     List<String> parts = new ArrayList<>();
     for (String key : List.of("model", "dataset")) {
       Object value = results.config().get(key);
@@ -128,6 +137,9 @@ public final class Heatmaps {
     int layers = results.layers();
     if (results.spans().size() < layers * (layers + 1) / 2) {
       parts.add("grey: span not evaluated");
+    }
+    if (panels.stream().anyMatch(p -> NO_EXAMPLES.equals(p.note()))) {
+      parts.add("grey, \u201c" + NO_EXAMPLES + "\u201d: the label does not occur in the data");
     }
     return parts;
   }
@@ -145,7 +157,8 @@ public final class Heatmaps {
     Set<String> taken = new HashSet<>();
     List<String> stems = new ArrayList<>();
     for (String label : labels) {
-      String base = label.replaceAll("[^A-Za-z0-9._-]", "_").replaceFirst("^\\.", "_");
+      String base = Normalizer.normalize(label, Normalizer.Form.NFC)
+          .replaceAll("[^\\p{L}\\p{M}\\p{N}._-]", "_").replaceFirst("^\\.", "_");
       if (base.isEmpty()) {
         base = "_";
       }

@@ -23,7 +23,8 @@ import org.apache.commons.csv.CSVPrinter;
  * have {@code skipped_layers} 0; {@code skipped_layers} is the span's length. {@code accuracy} is the
  * variant's accuracy on that gold label, {@code delta_accuracy} its difference to the baseline's,
  * {@code variant_accuracy} and {@code variant_macro_f1} repeat the variant's overall scores on each of
- * its rows. Undefined scores (a label with no examples) are empty. Doubles keep full precision.
+ * its rows. Absent values (the baseline's span, undefined scores as
+ * {@link LabelScore} defines them) are empty, unquoted fields. Doubles keep full precision.
  */
 public final class ResultsCsv {
   public static final List<String> HEADER = List.of(
@@ -31,9 +32,12 @@ public final class ResultsCsv {
       "precision", "f1", "predicted", "variant_accuracy", "variant_macro_f1");
 
   // RFC 4180 quoting, but "\n" rows so the file is the same on every platform and diffs cleanly.
+  // Absent values are null and print as an empty field, never quoted: an empty string would be quoted
+  // where it starts a row (the baseline's span_start) and not elsewhere.
   private static final CSVFormat FORMAT = CSVFormat.RFC4180.builder()
       .setHeader(HEADER.toArray(String[]::new))
       .setRecordSeparator('\n')
+      .setNullString("")
       .get();
 
   private ResultsCsv() {}
@@ -67,8 +71,8 @@ public final class ResultsCsv {
       for (int i = 0; i < scores.size(); i++) {
         LabelScore s = scores.get(i);
         csv.printRecord(
-            v.isBaseline() ? "" : v.span().start(),
-            v.isBaseline() ? "" : v.span().end(),
+            v.isBaseline() ? null : v.span().start(),
+            v.isBaseline() ? null : v.span().end(),
             v.isBaseline() ? 0 : v.span().length(),
             s.label(),
             s.support(),
@@ -85,6 +89,6 @@ public final class ResultsCsv {
   }
 
   private static String number(double value) {
-    return Double.isNaN(value) ? "" : Double.toString(value);
+    return Double.isNaN(value) ? null : Double.toString(value);
   }
 }

@@ -38,15 +38,17 @@ import java.util.function.ToDoubleFunction;
  * {@code per_label} (accuracy on that gold label), {@code precision}, {@code f1}, {@code support},
  * {@code predicted}, {@code delta} (per-label accuracy minus the baseline's), then the
  * {@code confusion} matrix {@code [gold][predicted]}. Label maps follow the label order. A score that
- * is undefined (accuracy of a label with no examples) is {@code null}. Doubles keep full precision.
+ * is undefined ({@link LabelScore} says when: a label without gold examples has no accuracy, F1 or
+ * change) is {@code null}. Doubles keep full precision.
  *
  * <p>The output is deterministic: the same results give the same bytes, only {@code timestamp}
  * differs between runs; no timings are stored. Reading needs only the labels, layers, spans and
  * confusion matrices: every score is derived from them again.
  */
 public final class ResultsJson {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final ObjectWriter WRITER = MAPPER.writer(
+  static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Two-space indents and "\n" lines on every platform; also used for the comparison of two runs. */
+  static final ObjectWriter WRITER = MAPPER.writer(
       new DefaultPrettyPrinter(
               Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER))
           // The platform line separator would make the bytes depend on the machine.

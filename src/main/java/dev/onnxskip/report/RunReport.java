@@ -17,13 +17,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Writes every file of an evaluation run: results.json, results.csv, heatmaps, timing and predictions. */
+/**
+ * Writes every file of an evaluation run: results.json, results.csv, summary.md, heatmaps, timing and
+ * predictions.
+ */
 public final class RunReport {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** Every file name this class may write, as a glob. */
   private static final String OUTPUTS =
-      "{results.json,results.csv,timing.json,predictions.jsonl,heatmaps.png,heatmaps.svg,heatmap-*.png,heatmap-*.svg}";
+      "{results.json,results.csv,summary.md,timing.json,predictions.jsonl,heatmaps.png,heatmaps.svg,heatmap-*.png,heatmap-*.svg}";
 
   private RunReport() {}
 
@@ -36,6 +39,9 @@ public final class RunReport {
     Path csv = dir.resolve("results.csv");
     ResultsCsv.write(outcome.results(), csv);
     files.add(csv);
+    Path summary = dir.resolve("summary.md");
+    AtomicFiles.writeString(summary, Summary.file(outcome.results()));
+    files.add(summary);
     files.addAll(Heatmaps.write(outcome.results(), dir));
     if (savePredictions) {
       Path preds = dir.resolve("predictions.jsonl");

@@ -9,8 +9,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The short Markdown summary {@code eval} prints: baseline accuracy per label, then per label the
- * spans whose removal hurts most and least, then variants that predict (almost) only one label.
+ * The short Markdown summary {@code eval} prints and saves as {@code summary.md}: every variant's
+ * overall accuracy and macro-F1, baseline accuracy per label, then per label the spans whose removal
+ * hurts most (only those below the baseline) and least, then variants that predict (almost) only one
+ * label.
  */
 public final class Summary {
   /** A variant has collapsed when at least this share of its predictions is one label. */
@@ -23,7 +25,17 @@ public final class Summary {
   public static String markdown(RunResults results) {
     StringBuilder md = new StringBuilder();
     Metrics base = results.baseline().metrics();
-    md.append("## Baseline\n\n");
+    md.append("## Variants\n\n");
+    md.append("| variant | layers skipped | accuracy | change | macro-F1 | change |\n|:--|--:|--:|--:|--:|--:|\n");
+    for (VariantResult v : results.variants()) {
+      Metrics m = v.metrics();
+      md.append("| ").append(v.name()).append(" | ").append(v.isBaseline() ? 0 : v.span().length())
+          .append(" | ").append(fixed(m.accuracy())).append(" | ").append(change(m.accuracy() - base.accuracy()))
+          .append(" | ").append(fixed(m.macroF1())).append(" | ").append(change(m.macroF1() - base.macroF1()))
+          .append(" |\n");
+    }
+
+    md.append("\n## Baseline\n\n");
     md.append(String.format(Locale.ROOT,
         "Accuracy %s, macro-F1 %s on %d examples; %d layers, %d of %d spans evaluated.\n\n",
         fixed(base.accuracy()), fixed(base.macroF1()), base.total(), results.layers(),
@@ -44,8 +56,14 @@ public final class Summary {
       } else if (b.support() == 0) {
         md.append("\nNo examples of this label: spans not ranked.\n");
       } else {
-        md.append("\nMost harmful spans (lowest accuracy on this label):\n\n");
-        table(md, mostHarmful(results, i, top), i, b.accuracy());
+        List<VariantResult> harmful = mostHarmful(results, i, top);
+        if (harmful.isEmpty()) {
+          md.append(String.format(Locale.ROOT, "\nNo span lowers the accuracy on this label below the baseline's %s.\n",
+              fixed(b.accuracy())));
+        } else {
+          md.append("\nMost harmful spans (lowest accuracy on this label):\n\n");
+          table(md, harmful, i, b.accuracy());
+        }
         md.append("\nMost harmless spans (highest accuracy on this label; longer spans first on ties):\n\n");
         table(md, mostHarmless(results, i, top), i, b.accuracy());
       }
@@ -69,23 +87,47 @@ public final class Summary {
     return md.toString();
   }
 
+  /**
+   * The text of {@code summary.md}: the printed summary, then which heatmap files show which label,
+   * since a file name cannot always spell its label.
+   */
+  public static String file(RunResults results) {
+    StringBuilder md = new StringBuilder(markdown(results));
+    md.append("\n## Heatmaps\n\n| label | accuracy | change against the baseline |\n|:--|:--|:--|\n");
+    List<String> stems = Heatmaps.fileStems(results.labels());
+    for (int i = 0; i < stems.size(); i++) {
+      String stem = "heatmap-" + stems.get(i);
+      md.append("| ").append(cell(results.labels().get(i))).append(" | ").append(link(stem + ".png"))
+          .append(" | ").append(link(stem + "-delta.png")).append(" |\n");
+    }
+    md.append("\nAll labels on one scale: ").append(link("heatmaps.png")).append('\n');
+    return md.toString();
+  }
+
+  /** A relative link; the angle brackets let the file name hold parentheses. */
+  private static String link(String file) {
+    return "[" + file + "](<" + file + ">)";
+  }
+
   private static void table(StringBuilder md, List<VariantResult> spans, int label, double baseline) {
     md.append("| span | layers skipped | accuracy | change |\n|:--|--:|--:|--:|\n");
     for (VariantResult v : spans) {
       double accuracy = accuracy(v, label);
       md.append("| ").append(v.name()).append(" | ").append(v.span().length()).append(" | ")
           .append(fixed(accuracy)).append(" | ")
-          .append(String.format(Locale.ROOT, "%+.3f", accuracy - baseline)).append(" |\n");
+          .append(change(accuracy - baseline)).append(" |\n");
     }
   }
 
   /**
    * The {@code n} spans with the lowest accuracy on label {@code label} (the largest drop from the
-   * baseline); on ties the shorter span first, as it does the same harm with fewer layers.
+   * baseline); on ties the shorter span first, as it does the same harm with fewer layers. Only spans
+   * below the baseline count: one that ties with it or does better does no harm.
    */
   public static List<VariantResult> mostHarmful(RunResults results, int label, int n) {
-    return ranked(results, label, n, Comparator.<VariantResult>comparingDouble(v -> accuracy(v, label))
-        .thenComparingInt(v -> v.span().length()));
+    double baseline = accuracy(results.baseline(), label);
+    return ranked(results.spans().stream().filter(v -> accuracy(v, label) < baseline).toList(), n,
+        Comparator.<VariantResult>comparingDouble(v -> accuracy(v, label)).thenComparingInt(v -> v.span().length()));
   }
 
   /**
@@ -93,13 +135,13 @@ public final class Summary {
    * the longer span first, because removing more layers for free is the interesting finding.
    */
   public static List<VariantResult> mostHarmless(RunResults results, int label, int n) {
-    return ranked(results, label, n, Comparator.<VariantResult>comparingDouble(v -> -accuracy(v, label))
+    return ranked(results.spans(), n, Comparator.<VariantResult>comparingDouble(v -> -accuracy(v, label))
         .thenComparingInt(v -> -v.span().length()));
   }
 
-  private static List<VariantResult> ranked(RunResults results, int label, int n, Comparator<VariantResult> order) {
+  private static List<VariantResult> ranked(List<VariantResult> spans, int n, Comparator<VariantResult> order) {
     // Spans are in order already, so the stable sort breaks remaining ties by first layer.
-    return results.spans().stream().sorted(order).limit(n).toList();
+    return spans.stream().sorted(order).limit(n).toList();
   }
 
   /** Variants (the baseline included) with at least {@link #COLLAPSE_SHARE} of predictions on one label. */
@@ -129,6 +171,11 @@ public final class Summary {
 
   private static String fixed(double value) {
     return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, "%.3f", value);
+  }
+
+  /** A change with its sign and three decimals; "n/a" when either side is undefined. */
+  private static String change(double value) {
+    return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, "%+.3f", value);
   }
 
   private static String percent(double share) {

@@ -259,6 +259,9 @@ class EvalResumeTest {
         assertNotNull(ImageIO.read(file.toFile()), name + " loads as an image");
       } else if (name.endsWith(".svg")) {
         DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(file.toFile());
+      } else if (name.endsWith(".md")) {
+        assertTrue(Files.readString(file).startsWith("## Variants\n"), name + " is the whole summary");
+        assertTrue(Files.readString(file).endsWith("(<heatmaps.png>)\n"), name + " ends with its last line");
       } else if (name.endsWith(".csv")) {
         assertTrue(CSVFormat.DEFAULT.parse(new StringReader(Files.readString(file))).getRecords().size() > 1, name);
       } else {

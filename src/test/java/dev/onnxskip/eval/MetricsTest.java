@@ -36,8 +36,8 @@ class MetricsTest {
     assertEquals(0.6, m.accuracy(), EPS);
     assertArrayEquals(new long[] {6, 3, 1}, m.predictedCounts());
     assertArrayEquals(new long[] {6, 4, 0}, m.supportCounts());
-    // F1: a = 2*4/(6+6), b = 2*2/(4+3), c = 0 (predicted once, never right); all three take part.
-    assertEquals((8.0 / 12 + 4.0 / 7 + 0) / 3, m.macroF1(), EPS);
+    // F1: a = 2*4/(6+6), b = 2*2/(4+3); c has no gold examples, so no F1, and stays out of the mean.
+    assertEquals((8.0 / 12 + 4.0 / 7) / 2, m.macroF1(), EPS);
   }
 
   @Test
@@ -61,18 +61,21 @@ class MetricsTest {
     LabelScore c = scores.get(2);
     assertEquals(0, c.support());
     assertTrue(Double.isNaN(c.accuracy()), "accuracy of a label with no examples is undefined");
-    assertEquals(0.0, c.precision());
-    assertEquals(0.0, c.f1());
+    assertEquals(0.0, c.precision(), "predicted once, and wrongly");
+    assertTrue(Double.isNaN(c.f1()), "no recall, so no F1");
   }
 
   @Test
-  void neverPredictedLabelScoresZeroAndAbsentLabelLeavesMacroF1() {
+  void neverPredictedLabelScoresZeroAndAbsentLabelIsUndefinedAndLeavesMacroF1() {
     // c is neither gold nor predicted; b is never predicted.
     Metrics m = new Metrics(ABC, new long[][] {{3, 0, 0}, {1, 0, 0}, {0, 0, 0}});
     LabelScore b = m.perLabel().get(1);
     assertEquals(0.0, b.accuracy());
     assertEquals(0.0, b.precision());
     assertEquals(0.0, b.f1());
+    LabelScore c = m.perLabel().get(2);
+    assertTrue(Double.isNaN(c.accuracy()) && Double.isNaN(c.precision()) && Double.isNaN(c.f1()),
+        "neither gold nor predicted: every score undefined, " + c);
     // a: tp 3, support 3, predicted 4 -> 6/7; b: 0; c left out.
     assertEquals((6.0 / 7 + 0) / 2, m.macroF1(), EPS);
     assertEquals(0.75, m.accuracy(), EPS);

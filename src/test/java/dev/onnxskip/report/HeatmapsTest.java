@@ -250,8 +250,16 @@ class HeatmapsTest {
 
   @Test
   void fileNamesAreSafeAndDistinct() {
-    assertEquals(List.of("a_b", "a_b-2", "A_B-3", "_hidden", "_", "x", "x-delta-2", "caf_", "ok.v1"),
+    assertEquals(List.of("a_b", "a_b-2", "A_B-3", "_hidden", "_", "x", "x-delta-2", "café", "ok.v1"),
         Heatmaps.fileStems(List.of("a/b", "a_b", "A B", ".hidden", "", "x", "x-delta", "café", "ok.v1")));
+  }
+
+  @Test
+  void fileNamesKeepLettersOfEveryScript() {
+    assertEquals(List.of("正面", "负面", "中性", "неделя", "a_b_c_d_e_f_g_"),
+        Heatmaps.fileStems(List.of("正面", "负面", "中性", "неделя", "a\\b:c*d?e\"f<g>")));
+    // The same name in decomposed form (as some file systems store it) is the same file.
+    assertEquals(List.of("café", "café-2"), Heatmaps.fileStems(List.of("caf\u00e9", "cafe\u0301")));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.onnxskip.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.onnxskip.eval.Metrics;
 import dev.onnxskip.eval.RunResults;
@@ -90,7 +91,29 @@ class ResultsCsvTest {
     assertEquals("a, \"quoted\"", rows.get(0).get("label"));
     assertEquals("", rows.get(3).get("accuracy"));
     assertEquals("", rows.get(3).get("delta_accuracy"));
-    assertEquals("0.0", rows.get(3).get("precision"));
+    assertEquals("0.0", rows.get(3).get("precision"), "b was predicted once, wrongly");
+    assertEquals("", rows.get(3).get("f1"), "b has no examples, so no recall and no F1");
+    // Macro-F1 is a's F1 alone: 2 * 3 / (4 + 3).
+    assertEquals(6.0 / 7, Double.parseDouble(rows.get(3).get("variant_macro_f1")), EPS);
     assertEquals(5, Files.readString(dir.resolve("results.csv")).lines().count());
+  }
+
+  @Test
+  void aLabelNeitherInTheDataNorPredictedHasOnlyEmptyScores() throws IOException {
+    List<String> labels = List.of("a", "b", "c");
+    Metrics m = new Metrics(labels, new long[][] {{3, 1, 0}, {1, 1, 0}, {0, 0, 0}});
+    RunResults r = new RunResults(Map.of(), Map.of(), labels, 1, List.of(VariantResult.baseline(m)), "t");
+    String text = ResultsCsv.toCsv(r);
+    assertEquals(",,0,c,0,,,,,0,0.6666666666666666,0.625", text.lines().toList().get(3),
+        "no accuracy, change, precision or F1; macro-F1 (6/8 + 2/4) / 2 leaves c out");
+  }
+
+  @Test
+  void theBaselinesEmptySpanFieldsAreWrittenAlike() {
+    String text = ResultsCsv.toCsv(HandRun.results());
+    List<String> lines = text.lines().toList();
+    assertEquals(",,0,neg,10,", lines.get(1).substring(0, 11), "neither span field quoted: " + lines.get(1));
+    assertEquals(",,0,pos,10,", lines.get(2).substring(0, 11), lines.get(2));
+    assertFalse(text.contains("\"\""), "no quoted empty field anywhere");
   }
 }

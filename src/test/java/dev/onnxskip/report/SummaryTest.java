@@ -23,8 +23,8 @@ class SummaryTest {
   void mostHarmfulSpansHaveTheLowestAccuracyShorterFirstOnTies() {
     RunResults r = HandRun.results();
     assertEquals(List.of("0-2", "2-2", "0-0"), names(Summary.mostHarmful(r, NEG, 3)));
-    // 1-1 and 1-2 tie at .8 on pos: the shorter span does the same harm with fewer layers.
-    assertEquals(List.of("0-1", "0-0", "1-1"), names(Summary.mostHarmful(r, POS, 3)));
+    // 1-1 and 1-2 tie with the baseline's .8 on pos: no harm, so not listed.
+    assertEquals(List.of("0-1", "0-0"), names(Summary.mostHarmful(r, POS, 3)));
   }
 
   @Test
@@ -85,6 +85,59 @@ class SummaryTest {
     String md = Summary.markdown(r);
     assertTrue(md.contains("| b\\|c | 0 | n/a |"), md);
     assertTrue(md.contains("## b|c\n\nNo examples of this label: spans not ranked."), md);
+  }
+
+  @Test
+  void harmfulTiesBelowTheBaselineListTheShorterSpanFirst() {
+    List<String> labels = List.of("a", "b");
+    Metrics base = new Metrics(labels, new long[][] {{5, 0}, {0, 5}});
+    Metrics worse = new Metrics(labels, new long[][] {{3, 2}, {0, 5}});
+    RunResults r = new RunResults(Map.of(), Map.of(), labels, 2, List.of(VariantResult.baseline(base),
+        new VariantResult(new SkipSpan(0, 1), worse), new VariantResult(new SkipSpan(1, 1), worse)), "t");
+    assertEquals(List.of("1-1", "0-1"), names(Summary.mostHarmful(r, 0, 3)));
+  }
+
+  @Test
+  void whenEverySpanTiesWithTheBaselineNoneIsCalledHarmful() {
+    List<String> labels = List.of("a", "b");
+    Metrics m = new Metrics(labels, new long[][] {{4, 1}, {2, 3}});
+    RunResults r = new RunResults(Map.of(), Map.of(), labels, 2, List.of(VariantResult.baseline(m),
+        new VariantResult(new SkipSpan(0, 0), m), new VariantResult(new SkipSpan(0, 1), m),
+        new VariantResult(new SkipSpan(1, 1), m)), "t");
+    assertEquals(List.of(), Summary.mostHarmful(r, 0, 3));
+    String md = Summary.markdown(r);
+    assertTrue(!md.contains("Most harmful"), md);
+    assertTrue(md.contains("## a\n\nNo span lowers the accuracy on this label below the baseline's 0.800.\n"), md);
+    assertTrue(md.contains("## b\n\nNo span lowers the accuracy on this label below the baseline's 0.600.\n"), md);
+    assertEquals(List.of("0-1"), spansIn(md.substring(md.indexOf("## a"), md.indexOf("## b"))),
+        "the harmless list still names the longest free span");
+  }
+
+  @Test
+  void beginsWithEveryVariantsAccuracyAndMacroF1() {
+    String md = Summary.markdown(HandRun.results());
+    assertTrue(md.startsWith("## Variants\n\n| variant | layers skipped | accuracy | change | macro-F1 | change |\n"), md);
+    List<String> rows = md.substring(0, md.indexOf("## Baseline")).lines().filter(l -> l.startsWith("| ") && !l.startsWith("| variant"))
+        .toList();
+    assertEquals(7, rows.size(), "the baseline and six spans: " + rows);
+    // Baseline macro-F1: neg 2*9/(10+11) and pos 2*8/(10+9), averaged.
+    double baseF1 = (18.0 / 21 + 16.0 / 19) / 2;
+    assertEquals(String.format(java.util.Locale.ROOT, "| baseline | 0 | 0.850 | +0.000 | %.3f | +0.000 |", baseF1), rows.get(0));
+    // 0-1 predicts neg for all 20: accuracy .5, F1 neg 2*10/(10+20), pos 0.
+    assertEquals(String.format(java.util.Locale.ROOT, "| 0-1 | 2 | 0.500 | -0.350 | 0.333 | %+.3f |", 1.0 / 3 - baseF1), rows.get(2));
+  }
+
+  @Test
+  void theSavedFileNamesEachLabelsHeatmaps() {
+    List<String> labels = List.of("正面", "负面", "a/b (x)");
+    Metrics m = new Metrics(labels, new long[][] {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}});
+    RunResults r = new RunResults(Map.of(), Map.of(), labels, 1,
+        List.of(VariantResult.baseline(m), new VariantResult(new SkipSpan(0, 0), m)), "t");
+    String file = Summary.file(r);
+    assertTrue(file.startsWith(Summary.markdown(r)), "the printed summary first");
+    assertTrue(file.contains("| 正面 | [heatmap-正面.png](<heatmap-正面.png>) | [heatmap-正面-delta.png](<heatmap-正面-delta.png>) |\n"), file);
+    assertTrue(file.contains("| 负面 | [heatmap-负面.png](<heatmap-负面.png>) |"), file);
+    assertTrue(file.contains("| a/b (x) | [heatmap-a_b__x_.png](<heatmap-a_b__x_.png>) |"), file);
   }
 
   /** The spans named in the first column of the Markdown table rows. */
