@@ -187,18 +187,18 @@ class CompareCommandTest {
   @Test
   void badInputIsOneLineNamingTheFile(@TempDir Path tmp) throws IOException {
     Path empty = Files.createDirectories(tmp.resolve("empty"));
-    expectError(1, "onnx-skip: error: cannot read " + empty.resolve("results.json") + ": no such file",
+    expectError(1, "onnx-skip: cannot read " + empty.resolve("results.json") + ": no such file",
         "compare", runA.toString(), empty.toString());
 
     Path broken = Files.createDirectories(tmp.resolve("broken"));
     Files.writeString(broken.resolve("results.json"), "{\"labels\": [\"neg\", ");
     String err = expectError(1, null, "compare", broken.toString(), runB.toString());
-    assertTrue(err.startsWith("onnx-skip: error: cannot read " + broken.resolve("results.json") + ": not valid JSON at line 1"),
+    assertTrue(err.startsWith("onnx-skip: cannot read " + broken.resolve("results.json") + ": not valid JSON at line 1"),
         err);
 
     Path partial = Files.createDirectories(tmp.resolve("partial"));
     Files.writeString(partial.resolve("results.json"), "{\"labels\": [\"neg\"], \"layers\": 3}");
-    expectError(1, "onnx-skip: error: " + partial.resolve("results.json") + ": missing field \"variants\"",
+    expectError(1, "onnx-skip: " + partial.resolve("results.json") + ": missing field \"variants\"",
         "compare", runA.toString(), partial.toString());
 
     Path taken = Files.writeString(tmp.resolve("taken.csv"), "mine");
