@@ -95,8 +95,8 @@ final class Progress implements EvalRun.Listener, AutoCloseable {
     if (work.resumed()) {
       int rest = work.variants() - work.variantsFromJournal();
       err.println("resuming " + out + ": " + work.variantsFromJournal() + " of " + work.variants() + " variants were finished"
-          + (work.batchesFromJournal() > 0 ? ", and " + work.batchesFromJournal() + " of " + work.batches() + " batches of the other "
-              + rest : ""));
+          + (work.examplesFromJournal() > 0 ? String.format(Locale.ROOT, ", and %,d examples of the other %d", work.examplesFromJournal(),
+              rest) : ""));
     }
     int left = work.variants() - work.variantsFromJournal();
     err.println("running on " + runtimeNote + ": " + left + " variant" + (left == 1 ? "" : "s") + " to evaluate");

@@ -23,10 +23,12 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
@@ -80,12 +82,13 @@ public final class EvalRun {
    * The work of a run as it starts, and how much of it an earlier run's journal already held.
    *
    * @param variantsFromJournal variants the journal held whole
-   * @param batchesFromJournal batches the journal held under every variant still to run
+   * @param examplesFromJournal examples the journal held of the variants still to run, counted once
+   *     per variant
    * @param examplesLeft examples still to run, counted once per variant
    */
-  public record Work(int variants, int variantsFromJournal, int batches, int batchesFromJournal, long examplesLeft) {
+  public record Work(int variants, int variantsFromJournal, long examplesFromJournal, long examplesLeft) {
     public boolean resumed() {
-      return variantsFromJournal > 0 || batchesFromJournal > 0;
+      return variantsFromJournal > 0 || examplesFromJournal > 0;
     }
   }
 
@@ -197,7 +200,11 @@ public final class EvalRun {
       for (int b = 0; b < in.batches().batchCount(); b++) {
         examplesLeft += skipBatches.contains(b) ? 0 : (long) in.batches().batch(b).batchSize() * todo.size();
       }
-      listener.start(runtime.note(), new Work(all.size(), resumed, in.batches().batchCount(), skipBatches.size(), examplesLeft));
+      long examplesFromJournal = 0;
+      for (Variant v : todo) {
+        examplesFromJournal += Arrays.stream(logits.get(v)).filter(Objects::nonNull).count();
+      }
+      listener.start(runtime.note(), new Work(all.size(), resumed, examplesFromJournal, examplesLeft));
       if (!todo.isEmpty()) {
         List<Journal.Entry> pending = new ArrayList<>();
         int[] finished = {resumed};

@@ -152,7 +152,7 @@ class InputLimitsCommandTest {
     Path encoder = tmp.resolve("encoder.onnx");
     ModelIO.save(SyntheticBert.build(Spec.tiny(2)), encoder);
     Path miniLm = Path.of("models/minilm-l6/tokenizer.json");
-    refused(1, "error: " + miniLm + ": the tokenizer's vocabulary has 30522 tokens but the model's embedding table " + encoder
+    refused(1, miniLm + ": the tokenizer's vocabulary has 30522 tokens but the model's embedding table " + encoder
         + " has only 64 rows; token ids past it would fail at run time (wrong tokenizer for this model?)", tmp,
         "probe", "--model", encoder.toString(), "--tokenizer", miniLm.toString(), "--train", data.toString(),
         "-o", tmp.resolve("probe.onnx").toString());
@@ -184,7 +184,7 @@ class InputLimitsCommandTest {
     }
     Path fixed = tmp.resolve("fixed.onnx");
     ModelIO.save(miniLm.toBuilder().setGraph(g).build(), fixed);
-    refused(1, "error: " + fixed + ": not usable: its inputs fix the sequence length at 100000, more than its 512 positions", tmp,
+    refused(1, fixed + ": not usable: its inputs fix the sequence length at 100000, more than its 512 positions", tmp,
         "validate", fixed.toString());
   }
 
@@ -271,7 +271,7 @@ class InputLimitsCommandTest {
   void aFolderGivenAsDataSaysSoAndWhatIsExpected(@TempDir Path tmp) throws IOException {
     Path folder = Files.createDirectory(tmp.resolve("splits"));
     Path out = Files.createDirectory(tmp.resolve("out"));
-    refused(1, "error: " + folder + " is a folder, not a data file; expected one file: .jsonl (JSON Lines), .json (an array of objects,"
+    refused(1, folder + " is a folder, not a data file; expected one file: .jsonl (JSON Lines), .json (an array of objects,"
         + " or JSON Lines), .csv or .tsv (with a header)", tmp, eval(out, classifier, folder));
   }
 
@@ -292,7 +292,7 @@ class InputLimitsCommandTest {
     Path badLabel = Files.writeString(tmp.resolve("bad.json"), "[" + String.join(",", SyntheticData.jsonLines(
         Collections.nCopies(3, "w4 w5"), "0", "1", "7").strip().split("\n")) + "]");
     Path out = Files.createDirectory(tmp.resolve("out"));
-    refused(1, "error: " + badLabel + " element 3: label '7' is not one of the model's labels: 0, 1 (from logit indices)", tmp,
+    refused(1, badLabel + " element 3: label '7' is not one of the model's labels: 0, 1 (from logit indices)", tmp,
         eval(out, classifier, badLabel));
   }
 }

@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -53,7 +54,8 @@ class ProbeRunTest {
   void graphLogitsEqualTheProbesOwnPrediction(Pooling pooling, @TempDir Path tmp) throws Exception {
     Path train = trainingData(tmp);
     OrtRuntime cpu = OrtRuntime.open(Device.CPU, 1);
-    ProbeRun.Outcome outcome = ProbeRun.train(ModelIO.load(ENCODER), TOKENIZER, train, DataColumns.DEFAULT, List.of(), pooling, 32, 10.0, cpu, 5);
+    ProbeRun.Outcome outcome = ProbeRun.train(ModelIO.load(ENCODER), TOKENIZER, train, Optional.empty(), DataColumns.DEFAULT, List.of(),
+        new ProbeRun.Settings(pooling, 32, OptionalDouble.of(10.0), 5), cpu);
     assertEquals(List.of("neg", "pos"), outcome.labels(), "labels default to the data's, sorted");
     assertEquals("{\"0\":\"neg\",\"1\":\"pos\"}", outcome.classifier().metadata().get("id2label"));
     assertTrue(outcome.probe().trainAccuracy() > 0.9, "separable toy data: " + outcome.probe().trainAccuracy());
