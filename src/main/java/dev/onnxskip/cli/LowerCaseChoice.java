@@ -52,7 +52,7 @@ abstract class LowerCaseChoice<E extends Enum<E>> implements ITypeConverter<E>, 
 
   static final class PredictionDetails extends LowerCaseChoice<RunReport.PredictionDetail> {
     PredictionDetails() {
-      super(RunReport.PredictionDetail.class, "--save-predictions value");
+      super(RunReport.PredictionDetail.class, "predictions content");
     }
   }
 
