@@ -1,5 +1,6 @@
 package dev.onnxskip.cli;
 
+import dev.onnxskip.UsageException;
 import dev.onnxskip.data.Batch;
 import dev.onnxskip.data.LabelSet;
 import dev.onnxskip.eval.EngineKind;
@@ -87,6 +88,9 @@ public final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     SkipSpans.checkText(spans);
+    if (labelsOverride && labels.isEmpty()) {
+      throw new UsageException("--labels-override needs --labels: it lets them replace the model's id2label");
+    }
     new OutputPolicy(model, force).checkRunFolder(out, resume, "eval writes a folder");
     EvalConfig cfg = new EvalConfig(
         new EvalConfig.Inputs(model, tokenizer.tokenizer, data, dataOptions.columns()),

@@ -151,6 +151,15 @@ class EvalLabelsAndPredictionsTest {
   }
 
   @Test
+  void overrideWithoutLabelsIsAUsageError(@TempDir Path out) throws IOException {
+    CliRun run = eval(named, data, out, "--labels-override");
+    assertEquals(2, run.exit(), run.err());
+    assertTrue(run.oneLineError(), run.err());
+    assertEquals("onnx-skip: --labels-override needs --labels: it lets them replace the model's id2label", run.err().strip());
+    assertNothingWritten(out);
+  }
+
+  @Test
   void labelsEqualToTheModelsAreTakenSilently(@TempDir Path out) throws IOException {
     CliRun run = eval(named, data, out, "--labels", "alpha,beta,gamma");
     assertEquals(0, run.exit(), run.err());
