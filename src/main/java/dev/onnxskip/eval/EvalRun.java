@@ -133,8 +133,7 @@ public final class EvalRun {
     int resumed = evaluate(cfg, in, digests, runtime, outDir, resume, force, all, logits, listener);
     double seconds = (System.nanoTime() - started) / 1e9;
     RunResults results = score(cfg, in, digests, runtime, all, logits);
-    Predictions predictions = new Predictions(in.data().examples(), in.labels().names(),
-        in.gold(), logits);
+    Predictions predictions = new Predictions(in.data().examples(), in.labels().names(), in.gold(), logits);
     Timing timing = new Timing(cfg.execution().engine().cliName(), runtime.note(), cfg.execution().threads(), seconds, in.data().size(), all.size() - resumed);
     return new Outcome(results, predictions, timing, resumed);
   }
