@@ -1,6 +1,8 @@
 package dev.onnxskip.cli;
 
+import dev.onnxskip.UsageException;
 import dev.onnxskip.data.Batch;
+import dev.onnxskip.data.LabelSet;
 import dev.onnxskip.eval.EngineKind;
 import dev.onnxskip.eval.EvalConfig;
 import dev.onnxskip.eval.EvalRun;
@@ -40,8 +42,12 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--spans", defaultValue = "all", paramLabel = "all|S-E,...", description = "Spans to skip (default: all); the baseline is always evaluated.")
   String spans;
 
-  @Option(names = "--labels", split = ",", paramLabel = "NAME,...", description = "Label names in logit order (default: the model's id2label or a config.json beside it).")
+  @Option(names = "--labels", split = ",", paramLabel = "NAME,...", description = "Label names in logit order (default: the model's id2label or a config.json beside it);"
+      + " where the model has its own, they must be the same unless --labels-override is given.")
   List<String> labels = List.of();
+
+  @Option(names = "--labels-override", description = "Let --labels replace the model's own id2label where they differ (with a warning).")
+  boolean labelsOverride;
 
   @Option(names = "--logits-output", paramLabel = "NAME", description = "The output holding logits (default: 'logits', or the only 2-D float output).")
   String logitsOutput;
@@ -63,8 +69,11 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Start over in an --out that holds an earlier run.")
   boolean force;
 
-  @Option(names = "--save-predictions", description = "Also write predictions.jsonl: every example's prediction and logits per variant.")
-  boolean savePredictions;
+  @Option(names = "--save-predictions", arity = "0..1", fallbackValue = "logits", paramLabel = "WHAT",
+      converter = LowerCaseChoice.PredictionDetails.class, completionCandidates = LowerCaseChoice.PredictionDetails.class,
+      description = "Also write predictions.jsonl: every example's id, gold label, and prediction and logits per variant;"
+          + " --save-predictions=text adds each example's text. One of ${COMPLETION-CANDIDATES} (default: logits).")
+  RunReport.PredictionDetail savePredictions;
 
   @Option(names = "--no-sort", negatable = false, description = "Batch in dataset order instead of by token length.")
   boolean noSort;
@@ -79,10 +88,14 @@ public final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     SkipSpans.checkText(spans);
+    if (labelsOverride && labels.isEmpty()) {
+      throw new UsageException("--labels-override needs --labels: it lets them replace the model's id2label");
+    }
     new OutputPolicy(model, force).checkRunFolder(out, resume, "eval writes a folder");
     EvalConfig cfg = new EvalConfig(
         new EvalConfig.Inputs(model, tokenizer.tokenizer, data, dataOptions.columns()),
-        new EvalConfig.ModelReading(labels, Optional.ofNullable(logitsOutput), layoutOptions.boundaries),
+        new EvalConfig.ModelReading(labels, labelsOverride ? LabelSet.ModelLabels.OVERRIDE : LabelSet.ModelLabels.KEEP,
+            Optional.ofNullable(logitsOutput), layoutOptions.boundaries),
         spans,
         new EvalConfig.Batching(runtime.batchSize(), tokenizer.maxLength(), !noSort),
         new EvalConfig.Execution(runtime.parsedDevice(), runtime.threads(), engine));
@@ -91,7 +104,7 @@ public final class EvalCommand implements Callable<Integer> {
     Progress.Mode mode = quiet ? Progress.Mode.SILENT : System.console() == null ? Progress.Mode.LINES : Progress.Mode.BAR;
     try (Progress progress = new Progress(mode, err, out)) {
       EvalRun.Outcome outcome = progress.whileRunning(() -> EvalRun.run(cfg, out, resume, force, progress));
-      List<Path> files = RunReport.write(outcome, out, savePredictions);
+      List<Path> files = RunReport.write(outcome, out, Optional.ofNullable(savePredictions));
       outWriter.println(Summary.markdown(outcome.results()));
       outWriter.printf("Evaluated %d variants on %s in %.1f s%s.%n", outcome.results().variants().size(), outcome.timing().device(),
           outcome.timing().seconds(), outcome.resumedVariants() > 0 ? " (" + outcome.resumedVariants() + " resumed from the journal)" : "");

@@ -1,6 +1,7 @@
 package dev.onnxskip.cli;
 
 import dev.onnxskip.eval.EngineKind;
+import dev.onnxskip.report.RunReport;
 import dev.onnxskip.rewrite.Pooling;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -46,6 +47,12 @@ abstract class LowerCaseChoice<E extends Enum<E>> implements ITypeConverter<E>, 
   static final class Engines extends LowerCaseChoice<EngineKind> {
     Engines() {
       super(EngineKind.class, "engine");
+    }
+  }
+
+  static final class PredictionDetails extends LowerCaseChoice<RunReport.PredictionDetail> {
+    PredictionDetails() {
+      super(RunReport.PredictionDetail.class, "predictions content");
     }
   }
 

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -50,16 +51,22 @@ public final class LabelSet {
   private final List<String> names;
   private final Source source;
   private final String origin;
+  private final LabelSet overridden;
   private final Map<String, Integer> indexByName;
   private final boolean integerNames;
 
   private LabelSet(List<String> names, Source source, String origin) {
+    this(names, source, origin, null);
+  }
+
+  private LabelSet(List<String> names, Source source, String origin, LabelSet overridden) {
     if (names.isEmpty()) {
       throw problem(source, "no label names in " + origin);
     }
     this.names = List.copyOf(names);
     this.source = source;
     this.origin = origin;
+    this.overridden = overridden;
     this.indexByName = new HashMap<>();
     for (int i = 0; i < names.size(); i++) {
       String name = names.get(i);
@@ -80,20 +87,46 @@ public final class LabelSet {
     return new LabelSet(names, Source.EXPLICIT, "--labels");
   }
 
+  /** What to do when {@code --labels} names the labels differently from the model's own id2label. */
+  public enum ModelLabels {
+    /** Refuse: a different order or other names would silently mislabel every logit. */
+    KEEP,
+    /** Use the given names instead, as {@code --labels-override} asks. */
+    OVERRIDE
+  }
+
+  /** The {@code origin} of names given with {@code --labels} in place of the model's own. */
+  public static final String OVERRIDING_ORIGIN = "--labels (overriding the model's id2label)";
+
   /**
-   * The label names of a model, from the first of: {@code explicit} (if not empty), the model's
-   * {@code id2label} metadata, the {@code id2label} of a {@code config.json} beside {@code modelPath},
-   * or, when none has names but {@code logitsWidth} is known, the indices {@code "0".."N-1"}.
+   * The label names of a model: {@code explicit} if not empty, else the model's {@code id2label}
+   * metadata, else the {@code id2label} of a {@code config.json} beside {@code modelPath}, or, when
+   * none has names but {@code logitsWidth} is known, the indices {@code "0".."N-1"}. Explicit names
+   * that differ from the model's own (in names or order) are refused unless {@code onDifference} is
+   * {@link ModelLabels#OVERRIDE}; then {@link #overridden()} holds the model's names.
    * When {@code logitsWidth} is known the names must number exactly that many.
    *
    * @param explicit names from the command line, or an empty list or {@code null}
+   * @param onDifference what to do when explicit names differ from the model's own
    * @param modelMetadata the model's {@code metadata_props} (custom metadata), possibly empty
    * @param modelPath the model file, to find {@code config.json} beside it; may be {@code null}
    * @param logitsWidth the size of the model's logits axis, if the model declares it
    */
-  public static LabelSet resolve(
-      List<String> explicit, Map<String, String> modelMetadata, Path modelPath, OptionalInt logitsWidth) {
-    LabelSet labels = explicit != null && !explicit.isEmpty() ? of(explicit) : fromModel(modelMetadata, modelPath);
+  public static LabelSet resolve(List<String> explicit, ModelLabels onDifference, Map<String, String> modelMetadata,
+      Path modelPath, OptionalInt logitsWidth) {
+    LabelSet own = fromModel(modelMetadata, modelPath);
+    LabelSet labels = own;
+    if (explicit != null && !explicit.isEmpty()) {
+      labels = of(explicit);
+      if (own != null && !own.names.equals(labels.names)) {
+        if (onDifference != ModelLabels.OVERRIDE) {
+          throw new UsageException(
+              "--labels " + String.join(",", explicit) + " differs from the model's id2label ("
+                  + String.join(", ", own.names) + ", from " + own.origin + "); give --labels-override to use yours");
+        }
+        labels = new LabelSet(explicit, Source.EXPLICIT, OVERRIDING_ORIGIN, own);
+      }
+    }
     if (labels == null) {
       if (logitsWidth.isEmpty()) {
         throw new OnnxSkipException(
@@ -196,6 +229,11 @@ public final class LabelSet {
   /** Where the names came from, for messages and reports: "--labels", "id2label of .../config.json", ... */
   public String origin() {
     return origin;
+  }
+
+  /** The model's own labels that these names replace ({@code --labels-override}), if they do. */
+  public Optional<LabelSet> overridden() {
+    return Optional.ofNullable(overridden);
   }
 
   /**

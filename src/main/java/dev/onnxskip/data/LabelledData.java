@@ -214,7 +214,21 @@ public record LabelledData(Path file, Format format, List<Example> examples) {
     String text = jsonText(object, columns.text(), where);
     String pair = columns.hasPair() ? jsonText(object, columns.textPair(), where) : null;
     String label = jsonLabel(object, columns.label(), where);
-    return new Example(line, text, pair, label);
+    return new Example(line, jsonId(object.get(Example.ID_FIELD), line), text, pair, label);
+  }
+
+  /**
+   * An id is only a name for the user, so any value serves: integers stay numbers, other scalars
+   * become their text and objects or arrays their JSON; an absent or null id falls back to the line.
+   */
+  private static Example.Id jsonId(JsonNode value, int line) {
+    if (value == null || value.isNull()) {
+      return Example.Id.of(line);
+    }
+    if (value.isIntegralNumber() && value.canConvertToLong()) {
+      return Example.Id.of(value.asLong());
+    }
+    return Example.Id.of(value.isValueNode() ? value.asText() : value.toString());
   }
 
   private static List<Example> readJsonArray(Path file, String content, DataColumns columns) {
@@ -320,6 +334,7 @@ public record LabelledData(Path file, Format format, List<Example> examples) {
       int textColumn = column(file, header, columns.text());
       int pairColumn = columns.hasPair() ? column(file, header, columns.textPair()) : -1;
       int labelColumn = column(file, header, columns.label());
+      int idColumn = header.indexOf(Example.ID_FIELD);
       for (CSVRecord record : parser) {
         int line = lines.lineOfRecordAt(record.getCharacterPosition());
         String where = file + " line " + line;
@@ -330,7 +345,9 @@ public record LabelledData(Path file, Format format, List<Example> examples) {
         String text = nonBlankText(record.get(textColumn), columns.text(), where);
         String pair = pairColumn < 0 ? null : nonBlankText(record.get(pairColumn), columns.textPair(), where);
         String label = nonEmptyLabel(record.get(labelColumn), columns.label(), where);
-        examples.add(new Example(line, text, pair, label));
+        // An empty id cell is a missing id, named by its line like an example without one.
+        String id = idColumn < 0 ? "" : record.get(idColumn);
+        examples.add(new Example(line, id.isEmpty() ? Example.Id.of(line) : Example.Id.of(id), text, pair, label));
       }
     } catch (IOException | UncheckedIOException e) {
       throw new OnnxSkipException(file + ": cannot parse " + format + ": " + rootMessage(e), e);

@@ -1,6 +1,7 @@
 package dev.onnxskip.eval;
 
 import dev.onnxskip.data.DataColumns;
+import dev.onnxskip.data.LabelSet;
 import dev.onnxskip.runtime.Device;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -24,10 +25,18 @@ public record EvalConfig(Inputs inputs, ModelReading reading, String spans, Batc
    * How to read the model where it cannot say for itself.
    *
    * @param labels label names in logit order; empty to take the model's own
+   * @param onLabelDifference whether {@code labels} may replace the model's own names where they differ
    * @param logitsOutput the output holding logits; empty to find it
    * @param boundaries the residual-stream tensors named by hand; empty to detect them
    */
-  public record ModelReading(List<String> labels, Optional<String> logitsOutput, List<String> boundaries) {
+  public record ModelReading(List<String> labels, LabelSet.ModelLabels onLabelDifference, Optional<String> logitsOutput,
+      List<String> boundaries) {
+
+    /** Names that must agree with the model's own, where it has any. */
+    public ModelReading(List<String> labels, Optional<String> logitsOutput, List<String> boundaries) {
+      this(labels, LabelSet.ModelLabels.KEEP, logitsOutput, boundaries);
+    }
+
     /** Everything read from the model itself. */
     public static final ModelReading FROM_MODEL = new ModelReading(List.of(), Optional.empty(), List.of());
 

@@ -5,6 +5,7 @@ import dev.onnxskip.ToolVersion;
 import dev.onnxskip.data.BatchPlan;
 import dev.onnxskip.data.BatchSource;
 import dev.onnxskip.data.EncodedDataset;
+import dev.onnxskip.data.Example;
 import dev.onnxskip.data.LabelSet;
 import dev.onnxskip.data.LabelledData;
 import dev.onnxskip.data.TextEncoder;
@@ -68,10 +69,10 @@ public final class EvalRun {
   /**
    * Every example's gold label and each variant's logits.
    *
-   * @param lines the line of each example in the data file
+   * @param examples the examples in data order, with their line, id and texts
    * @param gold label indices into {@code labels}
    */
-  public record Predictions(List<Integer> lines, List<String> labels, int[] gold, Map<Variant, float[][]> logits) {
+  public record Predictions(List<Example> examples, List<String> labels, int[] gold, Map<Variant, float[][]> logits) {
 
     public int[] predicted(Variant variant) {
       return argmax(logits.get(variant));
@@ -124,7 +125,7 @@ public final class EvalRun {
   public static Outcome run(EvalConfig cfg, Path outDir, boolean resume, boolean force, Listener listener) {
     OrtRuntime runtime = OrtRuntime.open(cfg.execution().device(), cfg.execution().threads());
     runtime.fallback().ifPresent(listener::warning);
-    Loaded in = load(cfg);
+    Loaded in = load(cfg, listener);
     InputDigests digests = digest(cfg, in.model());
     List<Variant> all = new ArrayList<>();
     all.add(Variant.BASELINE);
@@ -135,13 +136,12 @@ public final class EvalRun {
     int resumed = evaluate(cfg, in, digests, runtime, outDir, resume, force, all, logits, listener);
     double seconds = (System.nanoTime() - started) / 1e9;
     RunResults results = score(cfg, in, digests, runtime, all, logits);
-    Predictions predictions = new Predictions(in.data().examples().stream().map(e -> e.line()).toList(), in.labels().names(),
-        in.gold(), logits);
+    Predictions predictions = new Predictions(in.data().examples(), in.labels().names(), in.gold(), logits);
     Timing timing = new Timing(cfg.execution().engine().cliName(), runtime.note(), cfg.execution().threads(), seconds, in.data().size(), all.size() - resumed);
     return new Outcome(results, predictions, timing, resumed);
   }
 
-  private static Loaded load(EvalConfig cfg) {
+  private static Loaded load(EvalConfig cfg, Listener listener) {
     OnnxModel model = ModelIO.load(cfg.inputs().model());
     EncoderLayout layout = LayoutDetector.detect(model, cfg.reading().boundaries());
     ClassifierSignature signature = ClassifierSignature.of(model, cfg.reading().logitsOutput());
@@ -149,7 +149,10 @@ public final class EvalRun {
     List<SkipSpan> spans = SkipSpans.parse(cfg.spans(), layout.layers()).stream().sorted().toList();
     LabelledData data = LabelledData.read(cfg.inputs().data(), cfg.inputs().columns());
     OptionalInt width = signature.logitsWidth() > 0 ? OptionalInt.of((int) signature.logitsWidth()) : OptionalInt.empty();
-    LabelSet labels = LabelSet.resolve(cfg.reading().labels(), model.metadata(), cfg.inputs().model(), width);
+    LabelSet labels = LabelSet.resolve(cfg.reading().labels(), cfg.reading().onLabelDifference(), model.metadata(),
+        cfg.inputs().model(), width);
+    labels.overridden().ifPresent(own -> listener.warning("--labels " + String.join(",", labels.names())
+        + " replace the model's id2label (" + String.join(", ", own.names()) + ", from " + own.origin() + ")"));
     int[] gold = labels.goldIndices(data);
     // A variant written with --static-shapes takes batches of one shape only; ONNX Runtime would
     // refuse any other mid-run, after the journal was started.

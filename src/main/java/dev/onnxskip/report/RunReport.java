@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.data.Example;
 import dev.onnxskip.eval.EvalRun;
 import dev.onnxskip.rewrite.Variant;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Writes every file of an evaluation run: results.json, results.csv, summary.md, heatmaps, timing and
@@ -28,10 +30,21 @@ public final class RunReport {
   private static final String OUTPUTS =
       "{results.json,results.csv,summary.md,timing.json,predictions.jsonl,heatmaps.png,heatmaps.svg,heatmap-*.png,heatmap-*.svg}";
 
+  /** What predictions.jsonl holds per example besides its index, line and id. */
+  public enum PredictionDetail {
+    /** The gold label, and every variant's prediction and logits. */
+    LOGITS,
+    /** The same, and the example's text (and text pair). */
+    TEXT
+  }
+
   private RunReport() {}
 
-  /** Writes the run's files into {@code dir}, each atomically, and returns them in the order written. */
-  public static List<Path> write(EvalRun.Outcome outcome, Path dir, boolean savePredictions) {
+  /**
+   * Writes the run's files into {@code dir}, each atomically, and returns them in the order written;
+   * predictions.jsonl only where {@code predictions} says what it holds.
+   */
+  public static List<Path> write(EvalRun.Outcome outcome, Path dir, Optional<PredictionDetail> predictions) {
     List<Path> files = new ArrayList<>();
     Path json = dir.resolve("results.json");
     ResultsJson.write(outcome.results(), json);
@@ -43,9 +56,9 @@ public final class RunReport {
     AtomicFiles.writeString(summary, Summary.file(outcome.results()));
     files.add(summary);
     files.addAll(Heatmaps.write(outcome.results(), dir));
-    if (savePredictions) {
+    if (predictions.isPresent()) {
       Path preds = dir.resolve("predictions.jsonl");
-      writePredictions(preds, outcome.predictions());
+      writePredictions(preds, outcome.predictions(), predictions.get());
       files.add(preds);
     }
     Path timing = dir.resolve("timing.json");
@@ -69,15 +82,27 @@ public final class RunReport {
     }
   }
 
-  private static void writePredictions(Path file, EvalRun.Predictions p) {
+  private static void writePredictions(Path file, EvalRun.Predictions p, PredictionDetail detail) {
     ObjectMapper compact = new ObjectMapper();
     Map<Variant, int[]> predicted = new LinkedHashMap<>();
     p.logits().keySet().forEach(v -> predicted.put(v, p.predicted(v)));
     AtomicFiles.write(file, out -> {
       for (int i = 0; i < p.gold().length; i++) {
         ObjectNode line = compact.createObjectNode();
+        Example example = p.examples().get(i);
         line.put("index", i);
-        line.put("line", p.lines().get(i));
+        line.put("line", example.line());
+        if (example.id().number()) {
+          line.put("id", Long.parseLong(example.id().value()));
+        } else {
+          line.put("id", example.id().value());
+        }
+        if (detail == PredictionDetail.TEXT) {
+          line.put("text", example.text());
+          if (example.isPair()) {
+            line.put("text_pair", example.textPair());
+          }
+        }
         line.put("gold", p.labels().get(p.gold()[i]));
         ObjectNode preds = line.putObject("predicted");
         ObjectNode raw = line.putObject("logits");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.UsageException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,19 +34,40 @@ class LabelSetTest {
   }
 
   @Test
-  void explicitNamesWinOverMetadataAndConfig() throws IOException {
+  void explicitNamesThatDifferFromTheModelsReplaceThemOnlyWhenAskedTo() throws IOException {
     Path model = modelWithConfig("{\"id2label\": {\"0\": \"c0\", \"1\": \"c1\"}}");
-    LabelSet labels =
-        LabelSet.resolve(List.of("neg", "pos"), Map.of("id2label", "[\"m0\", \"m1\"]"), model, OptionalInt.of(2));
+    Map<String, String> metadata = Map.of("id2label", "[\"m0\", \"m1\"]");
+    assertEquals(
+        "--labels m1,m0 differs from the model's id2label (m0, m1, from the id2label metadata of " + model
+            + "); give --labels-override to use yours",
+        assertThrows(UsageException.class,
+            () -> LabelSet.resolve(List.of("m1", "m0"), LabelSet.ModelLabels.KEEP, metadata, model, OptionalInt.of(2)))
+            .getMessage());
+
+    LabelSet labels = LabelSet.resolve(List.of("neg", "pos"), LabelSet.ModelLabels.OVERRIDE, metadata, model, OptionalInt.of(2));
     assertEquals(List.of("neg", "pos"), labels.names());
     assertEquals(LabelSet.Source.EXPLICIT, labels.source());
+    assertEquals(LabelSet.OVERRIDING_ORIGIN, labels.origin());
+    assertEquals(List.of("m0", "m1"), labels.overridden().orElseThrow().names());
+
+    LabelSet same = LabelSet.resolve(List.of("m0", "m1"), LabelSet.ModelLabels.KEEP, metadata, model, OptionalInt.of(2));
+    assertEquals("--labels", same.origin());
+    assertTrue(same.overridden().isEmpty());
+
+    // Without metadata, config.json beside the model is the model's own.
+    assertEquals(
+        "--labels neg,pos differs from the model's id2label (c0, c1, from id2label of "
+            + model.toAbsolutePath().resolveSibling("config.json") + "); give --labels-override to use yours",
+        assertThrows(UsageException.class,
+            () -> LabelSet.resolve(List.of("neg", "pos"), LabelSet.ModelLabels.KEEP, NO_METADATA, model, OptionalInt.of(2)))
+            .getMessage());
   }
 
   @Test
   void metadataObjectIsOrderedByIndexAndWinsOverConfig() throws IOException {
     Path model = modelWithConfig("{\"id2label\": {\"0\": \"c0\", \"1\": \"c1\"}}");
     LabelSet labels = LabelSet.resolve(
-        List.of(), Map.of("id2label", "{\"1\": \"pos\", \"0\": \"neg\"}"), model, OptionalInt.empty());
+        List.of(), LabelSet.ModelLabels.KEEP, Map.of("id2label", "{\"1\": \"pos\", \"0\": \"neg\"}"), model, OptionalInt.empty());
     assertEquals(List.of("neg", "pos"), labels.names());
     assertEquals(LabelSet.Source.MODEL_METADATA, labels.source());
   }
@@ -53,7 +75,7 @@ class LabelSetTest {
   @Test
   void metadataMayBeAnArray() {
     LabelSet labels = LabelSet.resolve(
-        null, Map.of("id2label", "[\"entailment\", \"neutral\", \"contradiction\"]"), null, OptionalInt.of(3));
+        null, LabelSet.ModelLabels.KEEP, Map.of("id2label", "[\"entailment\", \"neutral\", \"contradiction\"]"), null, OptionalInt.of(3));
     assertEquals(List.of("entailment", "neutral", "contradiction"), labels.names());
     assertEquals(1, labels.indexOf("neutral"));
   }
@@ -64,7 +86,7 @@ class LabelSetTest {
         {"architectures": ["BertForSequenceClassification"],
          "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}, "label2id": {"NEGATIVE": 0, "POSITIVE": 1}}
         """);
-    LabelSet labels = LabelSet.resolve(List.of(), NO_METADATA, model, OptionalInt.of(2));
+    LabelSet labels = LabelSet.resolve(List.of(), LabelSet.ModelLabels.KEEP, NO_METADATA, model, OptionalInt.of(2));
     assertEquals(List.of("NEGATIVE", "POSITIVE"), labels.names());
     assertEquals(LabelSet.Source.CONFIG_JSON, labels.source());
     assertTrue(labels.origin().endsWith("config.json"), labels.origin());
@@ -73,7 +95,7 @@ class LabelSetTest {
   @Test
   void withoutNamesTheLogitIndicesAreTheNames() throws IOException {
     Path model = modelWithConfig("{\"hidden_size\": 384}");
-    LabelSet labels = LabelSet.resolve(List.of(), NO_METADATA, model, OptionalInt.of(3));
+    LabelSet labels = LabelSet.resolve(List.of(), LabelSet.ModelLabels.KEEP, NO_METADATA, model, OptionalInt.of(3));
     assertEquals(List.of("0", "1", "2"), labels.names());
     assertEquals(LabelSet.Source.INDICES, labels.source());
     assertEquals(2, labels.indexOf("2"));
@@ -86,7 +108,7 @@ class LabelSetTest {
     assertEquals(
         "no label names: " + model + " has no id2label metadata, no config.json with id2label beside it"
             + " and no fixed logits width; pass --labels",
-        failure(() -> LabelSet.resolve(List.of(), NO_METADATA, model, OptionalInt.empty())));
+        failure(() -> LabelSet.resolve(List.of(), LabelSet.ModelLabels.KEEP, NO_METADATA, model, OptionalInt.empty())));
   }
 
   @Test
@@ -143,29 +165,29 @@ class LabelSetTest {
         failure(() -> labels.checkLogitsWidth(2)));
     assertEquals(
         "model has 2 logits but 3 labels are named: a, b, c (from --labels)",
-        failure(() -> LabelSet.resolve(List.of("a", "b", "c"), NO_METADATA, null, OptionalInt.of(2))));
+        failure(() -> LabelSet.resolve(List.of("a", "b", "c"), LabelSet.ModelLabels.KEEP, NO_METADATA, null, OptionalInt.of(2))));
   }
 
   @Test
   void malformedId2labelIsReportedWithItsOrigin() throws IOException {
     assertEquals(
         "the id2label metadata of the model: label indices must be 0..1, got [0, 2]",
-        failure(() -> LabelSet.resolve(null, Map.of("id2label", "{\"0\": \"a\", \"2\": \"b\"}"), null,
+        failure(() -> LabelSet.resolve(null, LabelSet.ModelLabels.KEEP, Map.of("id2label", "{\"0\": \"a\", \"2\": \"b\"}"), null,
             OptionalInt.empty())));
     assertEquals(
         "the id2label metadata of the model: key 'x' is not a label index",
-        failure(() -> LabelSet.resolve(null, Map.of("id2label", "{\"x\": \"a\"}"), null, OptionalInt.empty())));
+        failure(() -> LabelSet.resolve(null, LabelSet.ModelLabels.KEEP, Map.of("id2label", "{\"x\": \"a\"}"), null, OptionalInt.empty())));
     assertTrue(
-        failure(() -> LabelSet.resolve(null, Map.of("id2label", "{0: a}"), null, OptionalInt.empty()))
+        failure(() -> LabelSet.resolve(null, LabelSet.ModelLabels.KEEP, Map.of("id2label", "{0: a}"), null, OptionalInt.empty()))
             .startsWith("the id2label metadata of the model is not JSON: "));
     assertEquals(
         "label 'a' is named twice in the id2label metadata of the model (labels 0 and 1)",
-        failure(() -> LabelSet.resolve(null, Map.of("id2label", "[\"a\", \"a\"]"), null, OptionalInt.empty())));
+        failure(() -> LabelSet.resolve(null, LabelSet.ModelLabels.KEEP, Map.of("id2label", "[\"a\", \"a\"]"), null, OptionalInt.empty())));
 
     Path model = modelWithConfig("{\"id2label\": ");
     Path config = model.toAbsolutePath().resolveSibling("config.json");
     assertTrue(
-        failure(() -> LabelSet.resolve(null, NO_METADATA, model, OptionalInt.empty()))
+        failure(() -> LabelSet.resolve(null, LabelSet.ModelLabels.KEEP, NO_METADATA, model, OptionalInt.empty()))
             .startsWith(config + ": invalid JSON: "));
   }
 

@@ -51,6 +51,16 @@ class LabelledDataTest {
     assertThrows(UnsupportedOperationException.class, () -> data.examples().add(data.examples().get(0)));
   }
 
+  /** A TSV's id column is text like every cell; a row with an empty id is named by its line. */
+  @Test
+  void readsTheIdColumnOfATsvAsText() throws IOException {
+    Path file = write("dev.tsv", "sentence\tid\tlabel\nfirst\t007\tpos\nsecond\t\tneg\n");
+    LabelledData data = LabelledData.read(file, new DataColumns("sentence", null, "label"));
+    assertEquals(
+        List.of(new Example(2, Example.Id.of("007"), "first", null, "pos"), new Example(3, Example.Id.of(3), "second", null, "neg")),
+        data.examples());
+  }
+
   /** A .json file holding one array, as data sets are often shipped; an example's line is its element number. */
   @Test
   void readsAJsonArrayOfObjectsNumberingTheElements() throws IOException {
