@@ -1,7 +1,6 @@
 package dev.onnxskip.cli;
 
 import dev.onnxskip.UsageException;
-import dev.onnxskip.data.Batch;
 import dev.onnxskip.data.LabelSet;
 import dev.onnxskip.eval.EngineKind;
 import dev.onnxskip.eval.EvalConfig;

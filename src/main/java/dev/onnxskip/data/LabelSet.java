@@ -114,7 +114,19 @@ public final class LabelSet {
    */
   public static LabelSet resolve(List<String> explicit, ModelLabels onDifference, Map<String, String> modelMetadata,
       Path modelPath, OptionalInt logitsWidth) {
-    LabelSet own = fromModel(modelMetadata, modelPath);
+    boolean given = explicit != null && !explicit.isEmpty();
+    LabelSet own;
+    try {
+      own = fromModel(modelMetadata, modelPath);
+    } catch (OnnxSkipException e) {
+      if (!given || onDifference != ModelLabels.OVERRIDE) {
+        throw given ? new OnnxSkipException(e.getMessage() + "; --labels-override uses --labels instead", e) : e;
+      }
+      // Overriding is also the way past a model whose own names cannot be read.
+      LabelSet labels = new LabelSet(explicit, Source.EXPLICIT, "--labels (the model's own labels are unreadable)");
+      logitsWidth.ifPresent(labels::checkLogitsWidth);
+      return labels;
+    }
     LabelSet labels = own;
     if (explicit != null && !explicit.isEmpty()) {
       labels = of(explicit);

@@ -191,6 +191,17 @@ class LabelSetTest {
             .startsWith(config + ": invalid JSON: "));
   }
 
+  /** --labels alone does not get past unreadable model labels (they may be a sign of the wrong model); the override does. */
+  @Test
+  void theOverrideIsTheWayPastUnreadableModelLabels() {
+    Map<String, String> broken = Map.of("id2label", "{\"x\": \"a\"}");
+    assertEquals("the id2label metadata of the model: key 'x' is not a label index; --labels-override uses --labels instead",
+        failure(() -> LabelSet.resolve(List.of("neg", "pos"), LabelSet.ModelLabels.KEEP, broken, null, OptionalInt.of(2))));
+    LabelSet labels = LabelSet.resolve(List.of("neg", "pos"), LabelSet.ModelLabels.OVERRIDE, broken, null, OptionalInt.of(2));
+    assertEquals(List.of("neg", "pos"), labels.names());
+    assertEquals("--labels (the model's own labels are unreadable)", labels.origin());
+  }
+
   @Test
   void explicitNamesMustBeDistinctAndNonEmpty() {
     assertEquals("label 'a' is named twice in --labels (labels 0 and 2)",
