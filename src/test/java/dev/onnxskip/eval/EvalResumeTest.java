@@ -161,8 +161,11 @@ class EvalResumeTest {
     Path out = tmp.resolve("interrupted");
     Path journal = out.resolve(Journal.FILE);
     Path log = tmp.resolve("interrupted.log");
-    // One example per batch through whole variants: long enough to be interrupted however busy the machine.
-    Process run = OnnxSkipProcess.start(evalArgs(out, "naive", "--batch-size", "1"), log);
+    // Ten times the usual data through whole variants: the naive engine journals one variant at a
+    // time, and 20 of 22 variants left take long enough to be interrupted however fast the machine.
+    Path large = Files.writeString(tmp.resolve("large.jsonl"),
+        SyntheticData.jsonLines(SyntheticData.texts(1200, SPEC.vocab(), 5), "0", "1", "2"));
+    Process run = OnnxSkipProcess.start(evalArgs(out, "naive", "--data", large.toString(), "--batch-size", "16"), log);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (newlines(journal) < 3) {
       if (!run.isAlive() || System.nanoTime() > deadline) {
@@ -179,13 +182,15 @@ class EvalResumeTest {
     assertTrue(said.matches("(?s).*onnx-skip: interrupted: \\d+ of 22 variants finished; finished work is journaled in "
         + java.util.regex.Pattern.quote(out.toString()) + ", and the same command with --resume continues it"), said);
 
-    List<String> resume = new ArrayList<>(evalArgs(out, "naive", "--batch-size", "1", "--resume"));
+    // The baseline and the first span were journaled before the interrupt; the resume takes them and runs one more.
+    List<String> resume = new ArrayList<>(evalArgs(out, "naive", "--data", large.toString(), "--batch-size", "16", "--spans", "0-0,0-1",
+        "--resume"));
     resume.remove("--quiet");
     EvalCli again = EvalCli.of(resume.toArray(String[]::new));
     assertEquals(0, again.exit(), again.err());
     String first = again.err().lines().findFirst().orElse("");
     assertTrue(first.matches("resuming " + java.util.regex.Pattern.quote(out.toString())
-        + ": \\d+ of 22 variants were finished(, and [1-9][0-9,]* examples of the other \\d+)?"), first);
+        + ": [23] of 3 variants were finished(, and [1-9][0-9,]* examples of the other \\d+)?"), first);
   }
 
   /**
