@@ -49,7 +49,7 @@ public record Wilson(long successes, long trials, double confidence, double lowe
   }
 
   /** The standard normal quantile that leaves {@code (1 - confidence) / 2} in each tail. */
-  static double twoSidedZ(double confidence) {
+  private static double twoSidedZ(double confidence) {
     return new NormalDistribution().inverseCumulativeProbability(1 - (1 - confidence) / 2);
   }
 }
