@@ -33,6 +33,12 @@ public record ClassOffsets(List<Double> offsets) {
 
   public ClassOffsets {
     offsets = List.copyOf(offsets);
+    if (offsets.isEmpty()) {
+      throw new IllegalArgumentException("no class offsets");
+    }
+    if (offsets.stream().anyMatch(b -> b.isNaN() || b == Double.POSITIVE_INFINITY)) {
+      throw new IllegalArgumentException("class offsets " + offsets + " must each be finite or -Infinity");
+    }
   }
 
   /**

@@ -14,8 +14,10 @@ import org.apache.commons.math3.distribution.NormalDistribution;
  * paired McNemar test the variants are judged by: the change d from the baseline accuracy p to p' =
  * p ± d is the smallest at which a two-sided test at level alpha, with the null standard error
  * sqrt(p(1-p)/n), rejects with probability {@code power}:
- * {@code z_{1-alpha/2}·sqrt(p(1-p)/n) + z_power·sqrt(p'(1-p')/n) = d}. Pairing only makes the real test
- * more sensitive, so this is a conservative bound that needs nothing but the baseline's accuracy.
+ * {@code z_{1-alpha/2}·sqrt(p(1-p)/n) + z_power·sqrt(p'(1-p')/n) = d}. It treats the baseline's
+ * accuracy as known and ignores the pairing, so it is a yardstick of what a label's support allows,
+ * needing nothing but the baseline; the power of the McNemar test itself depends on how many examples
+ * a variant changes either way, which is not known before it runs.
  *
  * @param baseline the baseline's accuracy on the label
  * @param support the label's number of examples

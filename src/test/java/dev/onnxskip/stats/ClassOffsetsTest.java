@@ -108,6 +108,8 @@ class ClassOffsetsTest {
     assertEquals("logit row 0 holds NaN", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> ClassOffsets.fit(new double[][] {{0, 1}}, new int[] {2}));
     assertEquals("gold class 2 of example 0 is outside the 2 classes", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> new ClassOffsets(List.of(0.0, Double.NaN)));
+    assertEquals("class offsets [0.0, NaN] must each be finite or -Infinity", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> ClassOffsets.fit(new double[0][], new int[0]));
     assertEquals("no examples to fit class offsets on", e.getMessage());
   }
