@@ -27,6 +27,13 @@ public record ClassOffsets(List<Double> offsets) {
   /** Newton's method converges in a handful of steps on this concave problem; the cap is a guard. */
   private static final int MAX_ITERATIONS = 100;
   private static final int MAX_HALVINGS = 40;
+  /** The most an offset moves in one step, in logit units, so that a flat start cannot fling it away. */
+  private static final double MAX_STEP = 10;
+  /**
+   * Damping added to the curvature, relative to the examples per class, so that it stays invertible
+   * where the softmax saturates and every probability but one is 0 in floating point.
+   */
+  private static final double DAMPING = 1e-6;
 
   /** Folds are drawn by this seed, so that cross-fitted predictions are the same on every run. */
   private static final long FOLD_SEED = 0x5EED_0FF5E7L;
@@ -116,10 +123,12 @@ public record ClassOffsets(List<Double> offsets) {
   }
 
   /**
-   * Newton's method on the offsets of the present classes, from 0, with step halving so that the
-   * likelihood never falls. The Hessian is singular along the all-ones direction (a common shift);
-   * adding a multiple of {@code 11ᵀ} makes it invertible without changing the step, which then has mean
-   * 0 because the gradient has.
+   * Newton's method on the offsets of the present classes, with steps capped and halved so that the
+   * likelihood never falls. It starts from offsets that cancel each class's mean logit and add the log
+   * of its gold count: exact when the logits are all 0, and already undoing a constant shift of one
+   * class. The Hessian is singular along the all-ones direction (a common shift); adding a multiple of
+   * {@code 11ᵀ} and a slight damping makes it invertible without giving the step a common shift, so
+   * the offsets keep the mean of the start, which is then removed.
    */
   private static double[] newton(double[][] logits, int[] gold, int[] present) {
     int k = present.length;
@@ -128,7 +137,18 @@ public record ClassOffsets(List<Double> offsets) {
       slot[present[s]] = s;
     }
     double n = logits.length;
+    double[] count = new double[k];
+    double[] meanLogit = new double[k];
+    for (int i = 0; i < logits.length; i++) {
+      count[slot[gold[i]]]++;
+      for (int s = 0; s < k; s++) {
+        meanLogit[s] += logits[i][present[s]] / n;
+      }
+    }
     double[] b = new double[k];
+    for (int s = 0; s < k; s++) {
+      b[s] = Math.log(count[s]) - meanLogit[s];
+    }
     for (int iteration = 0; iteration < MAX_ITERATIONS; iteration++) {
       double[] gradient = new double[k];
       double[][] curvature = new double[k][k];
@@ -149,16 +169,19 @@ public record ClassOffsets(List<Double> offsets) {
         for (int c = 0; c < k; c++) {
           curvature[r][c] += n / k;
         }
+        curvature[r][r] += DAMPING * n / k;
       }
       if (largest <= 1e-10 * n) {
         break;
       }
       double[] step = new LUDecomposition(new Array2DRowRealMatrix(curvature, false))
           .getSolver().solve(new ArrayRealVector(gradient, false)).toArray();
+      double longest = Arrays.stream(step).map(Math::abs).max().orElse(0);
+      double cap = longest > MAX_STEP ? MAX_STEP / longest : 1;
       double before = logLikelihood(logits, gold, present, slot, b);
       double[] next = b;
       for (int halving = 0; halving < MAX_HALVINGS; halving++) {
-        double scale = Math.scalb(1.0, -halving);
+        double scale = cap * Math.scalb(1.0, -halving);
         double[] candidate = new double[k];
         for (int r = 0; r < k; r++) {
           candidate[r] = b[r] + scale * step[r];
@@ -195,10 +218,19 @@ public record ClassOffsets(List<Double> offsets) {
     return p;
   }
 
+  /** Summed as log-softmax, which stays finite where the probability itself underflows to 0. */
   private static double logLikelihood(double[][] logits, int[] gold, int[] present, int[] slot, double[] b) {
     double total = 0;
     for (int i = 0; i < logits.length; i++) {
-      total += Math.log(softmax(logits[i], present, b)[slot[gold[i]]]);
+      double max = Double.NEGATIVE_INFINITY;
+      for (int s = 0; s < present.length; s++) {
+        max = Math.max(max, logits[i][present[s]] + b[s]);
+      }
+      double sum = 0;
+      for (int s = 0; s < present.length; s++) {
+        sum += Math.exp(logits[i][present[s]] + b[s] - max);
+      }
+      total += logits[i][gold[i]] + b[slot[gold[i]]] - max - Math.log(sum);
     }
     return total;
   }
