@@ -47,22 +47,26 @@ class ClassOffsetsTest {
   @Test
   void theFittedProbabilitiesMatchTheGoldCounts() {
     double[] b = values(ClassOffsets.fit(LOGITS, GOLD));
-    double[] expected = new double[3];
-    for (int y : GOLD) {
-      expected[y]++;
-    }
-    double[] sums = new double[3];
-    for (double[] row : LOGITS) {
-      double z = 0;
-      for (int c = 0; c < 3; c++) {
-        z += Math.exp(row[c] + b[c]);
-      }
-      for (int c = 0; c < 3; c++) {
-        sums[c] += Math.exp(row[c] + b[c]) / z;
-      }
-    }
-    assertArrayEquals(expected, sums, 1e-8);
+    assertArrayEquals(goldCounts(GOLD, 3), probabilitySums(LOGITS, b), 1e-8);
     assertEquals(0, b[0] + b[1] + b[2], 1e-12);
+  }
+
+  /**
+   * Class 1 leads by 60 on every other example, so at offsets of 0 the softmax gives it all the
+   * probability there in floating point; the fit must still reach the maximum.
+   */
+  @Test
+  void fitsLogitsThatSaturateTheSoftmax() {
+    double[][] logits = new double[40][3];
+    int[] gold = new int[40];
+    for (int i = 0; i < 40; i++) {
+      gold[i] = i % 5 == 0 ? 1 : i % 3 == 0 ? 2 : 0;
+      logits[i][gold[i]] = 2 + (i % 7) * 0.3;
+      logits[i][1] += i % 2 == 0 ? 60 : 0;
+      logits[i][2] -= 35;
+    }
+    double[] b = values(ClassOffsets.fit(logits, gold));
+    assertArrayEquals(goldCounts(gold, 3), probabilitySums(logits, b), 1e-6);
   }
 
   /** Class 1 has no gold examples: it is never predicted, and classes 0 and 2 take ln(1/3) and ln(2/3) less their mean. */
@@ -112,6 +116,33 @@ class ClassOffsetsTest {
     assertEquals("class offsets [0.0, NaN] must each be finite or -Infinity", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> ClassOffsets.fit(new double[0][], new int[0]));
     assertEquals("no examples to fit class offsets on", e.getMessage());
+  }
+
+  private static double[] goldCounts(int[] gold, int classes) {
+    double[] counts = new double[classes];
+    for (int y : gold) {
+      counts[y]++;
+    }
+    return counts;
+  }
+
+  /** Per class, the sum over examples of its softmax probability after the offsets. */
+  private static double[] probabilitySums(double[][] logits, double[] b) {
+    double[] sums = new double[b.length];
+    for (double[] row : logits) {
+      double max = Double.NEGATIVE_INFINITY;
+      for (int c = 0; c < b.length; c++) {
+        max = Math.max(max, row[c] + b[c]);
+      }
+      double z = 0;
+      for (int c = 0; c < b.length; c++) {
+        z += Math.exp(row[c] + b[c] - max);
+      }
+      for (int c = 0; c < b.length; c++) {
+        sums[c] += Math.exp(row[c] + b[c] - max) / z;
+      }
+    }
+    return sums;
   }
 
   private static double[] values(ClassOffsets offsets) {
