@@ -82,6 +82,8 @@ public final class EvalCommand implements Callable<Integer> {
 
   @Mixin LayoutOptions layoutOptions;
 
+  @Mixin StatisticsOptions statistics;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -97,7 +99,8 @@ public final class EvalCommand implements Callable<Integer> {
             Optional.ofNullable(logitsOutput), layoutOptions.boundaries),
         spans,
         new EvalConfig.Batching(runtime.batchSize(), tokenizer.maxLength(), !noSort),
-        new EvalConfig.Execution(runtime.parsedDevice(), runtime.threads(), engine));
+        new EvalConfig.Execution(runtime.parsedDevice(), runtime.threads(), engine),
+        statistics.settings());
     PrintWriter outWriter = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Progress.Mode mode = quiet ? Progress.Mode.SILENT : System.console() == null ? Progress.Mode.LINES : Progress.Mode.BAR;

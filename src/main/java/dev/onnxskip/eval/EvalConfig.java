@@ -16,7 +16,13 @@ import java.util.Optional;
  *
  * @param spans "all" or a list such as "0-0,2-4"
  */
-public record EvalConfig(Inputs inputs, ModelReading reading, String spans, Batching batching, Execution execution) {
+public record EvalConfig(Inputs inputs, ModelReading reading, String spans, Batching batching, Execution execution,
+    Findings.Settings statistics) {
+
+  /** With the default statistics. */
+  public EvalConfig(Inputs inputs, ModelReading reading, String spans, Batching batching, Execution execution) {
+    this(inputs, reading, spans, batching, execution, Findings.Settings.DEFAULT);
+  }
 
   /** The files a run reads, and which data columns hold what. */
   public record Inputs(Path model, Path tokenizer, Path data, DataColumns columns) {}
@@ -83,6 +89,9 @@ public record EvalConfig(Inputs inputs, ModelReading reading, String spans, Batc
     if (!reading.boundaries().isEmpty()) {
       m.put("boundaries", reading.boundaries());
     }
+    m.put("alpha", statistics.alpha());
+    m.put("bootstrap", statistics.bootstrap());
+    m.put("folds", statistics.folds() == 0 ? "default" : statistics.folds());
     return m;
   }
 }

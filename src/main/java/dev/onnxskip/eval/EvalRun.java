@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
@@ -154,6 +155,7 @@ public final class EvalRun {
     labels.overridden().ifPresent(own -> listener.warning("--labels " + String.join(",", labels.names())
         + " replace the model's id2label (" + String.join(", ", own.names()) + ", from " + own.origin() + ")"));
     int[] gold = labels.goldIndices(data);
+    Findings.checkFolds(cfg.statistics(), labels.names(), gold);
     // A variant written with --static-shapes takes batches of one shape only; ONNX Runtime would
     // refuse any other mid-run, after the journal was started.
     ClassifierSignature.FixedDims fixed = ClassifierSignature.fixedDims(model);
@@ -252,8 +254,9 @@ public final class EvalRun {
     provenance.put("onnx_skip_version", ToolVersion.get());
     provenance.put("onnxruntime_version", OrtRuntime.ortVersion());
     provenance.put("device", runtime.device().toString());
+    Findings findings = Findings.of(cfg.statistics(), in.labels().names(), in.gold(), all, logits);
     return new RunResults(cfg.describe(), provenance, in.labels().names(), in.layout().layers(), variants,
-        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), Optional.of(findings));
   }
 
   private static void runEngine(EvalConfig cfg, OnnxModel model, EncoderLayout layout, ClassifierSignature signature,
@@ -337,6 +340,10 @@ public final class EvalRun {
   private static RunKey runKey(EvalConfig cfg, InputDigests digests) {
     Map<String, Object> key = new LinkedHashMap<>(cfg.describe());
     key.remove("spans");
+    // The statistics are computed from the logits afterwards: another alpha need not run them again.
+    key.remove("alpha");
+    key.remove("bootstrap");
+    key.remove("folds");
     key.remove("model");
     key.remove("tokenizer");
     key.remove("dataset");

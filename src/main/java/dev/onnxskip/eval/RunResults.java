@@ -1,6 +1,7 @@
 package dev.onnxskip.eval;
 
 import dev.onnxskip.rewrite.SkipSpan;
+import dev.onnxskip.rewrite.Variant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -27,6 +28,7 @@ import java.util.TreeMap;
  * @param variants the baseline first, then the evaluated spans in {@link SkipSpan} order (a run may
  *     evaluate only some spans)
  * @param timestamp when the run happened, as the caller formats it (ISO-8601 recommended)
+ * @param findings the statistics of every variant, in the order of {@code variants}, when computed
  */
 public record RunResults(
     Map<String, Object> config,
@@ -34,9 +36,23 @@ public record RunResults(
     List<String> labels,
     int layers,
     List<VariantResult> variants,
-    String timestamp) {
+    String timestamp,
+    Optional<Findings> findings) {
+
+  /** Results without statistics, as read from a results file or built by hand. */
+  public RunResults(Map<String, Object> config, Map<String, Object> provenance, List<String> labels, int layers,
+      List<VariantResult> variants, String timestamp) {
+    this(config, provenance, labels, layers, variants, timestamp, Optional.empty());
+  }
 
   public RunResults {
+    Objects.requireNonNull(findings, "findings");
+    if (findings.isPresent()) {
+      List<Variant> order = variants.stream().map(VariantResult::variant).toList();
+      if (!findings.get().variants().stream().map(Findings.VariantFindings::variant).toList().equals(order)) {
+        throw new IllegalArgumentException("findings are not of the variants " + order);
+      }
+    }
     config = canonicalMap(Objects.requireNonNull(config, "config"));
     provenance = canonicalMap(Objects.requireNonNull(provenance, "provenance"));
     labels = List.copyOf(labels);

@@ -72,10 +72,18 @@ public final class ResultsJson {
     ArrayNode labels = root.putArray("labels");
     results.labels().forEach(labels::add);
     root.put("layers", results.layers());
+    results.findings().ifPresent(f -> root.set("statistics", FindingsJson.settings(f)));
     Metrics baseline = results.baseline().metrics();
-    root.set("baseline", variant(results.baseline(), baseline));
+    ObjectNode baselineNode = variant(results.baseline(), baseline);
+    results.findings().ifPresent(f -> baselineNode.set("findings", FindingsJson.of(f.variants().get(0), results.labels())));
+    root.set("baseline", baselineNode);
     ArrayNode variants = root.putArray("variants");
-    results.variants().forEach(v -> variants.add(variant(v, baseline)));
+    for (int i = 0; i < results.variants().size(); i++) {
+      ObjectNode node = variant(results.variants().get(i), baseline);
+      int at = i;
+      results.findings().ifPresent(f -> node.set("findings", FindingsJson.of(f.variants().get(at), results.labels())));
+      variants.add(node);
+    }
     try {
       return WRITER.writeValueAsString(root) + "\n";
     } catch (JsonProcessingException e) {

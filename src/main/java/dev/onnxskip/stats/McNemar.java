@@ -24,7 +24,14 @@ public record McNemar(int fixed, int broken, double pValue) {
     if (discordant == 0) {
       return new McNemar(fixed, broken, 1);
     }
-    double tail = new BinomialDistribution(discordant, 0.5).cumulativeProbability(Math.min(fixed, broken));
+    // The tail as a sum of point probabilities: cumulativeProbability goes through the regularized
+    // beta function and returns 0 for tails far below 1e-16, which a clear effect on a few hundred
+    // examples reaches, and a p-value of 0 would claim certainty.
+    BinomialDistribution chance = new BinomialDistribution(null, discordant, 0.5);
+    double tail = 0;
+    for (int k = 0; k <= Math.min(fixed, broken); k++) {
+      tail += chance.probability(k);
+    }
     return new McNemar(fixed, broken, Math.min(1, 2 * tail));
   }
 }

@@ -103,4 +103,18 @@ class EvalMessagesTest {
     CliRun quiet = eval(out.resolveSibling(out.getFileName() + "-quiet"), "--spans", "0-0", "--device", "auto", "--quiet");
     assertEquals(lines.get(0), quiet.err().strip());
   }
+
+  /** More folds than a label has examples is refused once the data is read, before any model runs. */
+  @Test
+  void moreFoldsThanTheSmallestLabelHasIsAUsageError(@TempDir Path out) throws IOException {
+    long zeros = Files.readAllLines(data).stream().filter(l -> l.contains("\"label\": \"0\"") || l.contains("\"label\":\"0\"")).count();
+    long ones = EXAMPLES - zeros;
+    long smallest = Math.min(zeros, ones);
+    String label = zeros <= ones ? "0" : "1";
+    CliRun run = eval(out, "--spans", "0-0", "--quiet", "--folds", Long.toString(smallest + 1));
+    assertEquals(2, run.exit(), run.err());
+    assertEquals("onnx-skip: --folds " + (smallest + 1) + " is more than the " + smallest + " examples of label '" + label
+        + "'; use --folds " + smallest + " or less", run.err().strip());
+    assertTrue(Files.notExists(out.resolve("journal.jsonl")), "refused before the journal");
+  }
 }

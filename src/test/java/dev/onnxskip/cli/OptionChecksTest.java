@@ -58,6 +58,21 @@ class OptionChecksTest {
     }
   }
 
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource(delimiter = '|', textBlock = """
+      --alpha     | 0   | --alpha must lie between 0 and 1, got 0.0
+      --alpha     | 1   | --alpha must lie between 0 and 1, got 1.0
+      --bootstrap | -1  | --bootstrap must be 0 (none) or more resamples, got -1
+      --folds     | 1   | --folds must be at least 2, got 1
+      """)
+  void aBadStatisticsSettingIsRefusedBeforeReadingTheModel(String option, String value, String message, @TempDir Path tmp)
+      throws IOException {
+    CliRun run = CliRun.of(args("eval", tmp, option, value));
+    assertEquals(2, run.exit(), run.err());
+    assertEquals("onnx-skip: " + message, run.err().strip());
+    assertTrue(Files.notExists(tmp.resolve("out")), "nothing written");
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', textBlock = """
       2-x     | malformed span '2-x': expected START-END with layer numbers from 0, e.g. 2-3

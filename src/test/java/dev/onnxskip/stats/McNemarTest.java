@@ -46,4 +46,10 @@ class McNemarTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> McNemar.test(-1, 2));
     assertEquals("negative discordant count: fixed -1, broken 2", e.getMessage());
   }
+
+  /** Far in the tail: 2 * (1 + 100 + 4950) / 2^100 by hand, not the 0 a cumulative beta gives. */
+  @Test
+  void aTinyPValueIsNotZero() {
+    assertEquals(2 * 5051 / Math.pow(2, 100), McNemar.test(2, 98).pValue(), 1e-40);
+  }
 }

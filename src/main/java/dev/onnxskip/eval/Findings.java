@@ -1,0 +1,360 @@
+package dev.onnxskip.eval;
+
+import dev.onnxskip.UsageException;
+import dev.onnxskip.rewrite.Variant;
+import dev.onnxskip.stats.Auroc;
+import dev.onnxskip.stats.ClassOffsets;
+import dev.onnxskip.stats.Holm;
+import dev.onnxskip.stats.McNemar;
+import dev.onnxskip.stats.MinimumDetectableChange;
+import dev.onnxskip.stats.PairedBootstrap;
+import dev.onnxskip.stats.Wilson;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+/**
+ * What a run's scores support, per variant and per group of examples (each gold label, and all of
+ * them), against the baseline on the same examples: intervals and paired tests that tell a real
+ * change from noise, and threshold-free separability (AUROC) and recalibrated accuracy that tell a
+ * moved decision from lost information.
+ *
+ * <p>Every paired test of every span, per label and overall, is one family for the Holm correction:
+ * that is the set of claims a reader of the heatmaps makes at once.
+ *
+ * @param variants in the order of the run's variants, the baseline first
+ * @param folds the folds the recalibration was cross-fitted with; 0 when a label had too few
+ *     examples for any
+ */
+public record Findings(Settings settings, List<VariantFindings> variants, int folds) {
+
+  /** The name of the group of all examples, beside the label names. */
+  public static final String OVERALL = "overall";
+
+  /** The bootstrap's seed: fixed, so that the same logits give the same intervals on every run. */
+  public static final long BOOTSTRAP_SEED = 0;
+
+  /**
+   * How the statistics are computed.
+   *
+   * @param alpha the family-wise error rate of the Holm-corrected tests
+   * @param bootstrap resamples of the paired bootstrap; 0 for none
+   * @param folds folds of the cross-fitted recalibration; 0 for {@link #DEFAULT_FOLDS}, or as many
+   *     as the smallest label has examples where that is fewer
+   */
+  public record Settings(double alpha, int bootstrap, int folds) {
+    public static final int DEFAULT_FOLDS = 5;
+    public static final Settings DEFAULT = new Settings(0.05, 1000, 0);
+
+    /** @throws UsageException naming the option of a value out of range */
+    public Settings {
+      if (!(alpha > 0 && alpha < 1)) {
+        throw new UsageException("--alpha must lie between 0 and 1, got " + alpha);
+      }
+      if (bootstrap < 0) {
+        throw new UsageException("--bootstrap must be 0 (none) or more resamples, got " + bootstrap);
+      }
+      if (folds != 0 && folds < 2) {
+        throw new UsageException("--folds must be at least 2, got " + folds);
+      }
+    }
+  }
+
+  /**
+   * A variant's change against the baseline on one group of examples.
+   *
+   * @param test the exact McNemar test of the examples it fixed against those it broke
+   * @param holm the test's p-value after the Holm correction over the run's family
+   * @param significant whether {@code holm} is below alpha
+   * @param interval the paired bootstrap interval of the change in accuracy, unless turned off
+   */
+  public record Change(McNemar test, double holm, boolean significant, Optional<PairedBootstrap> interval) {}
+
+  /**
+   * One variant's figures on one group of examples.
+   *
+   * @param group a label name, or {@link #OVERALL}
+   * @param accuracy the share of the group predicted right: the label's recall, or the overall accuracy
+   * @param interval its 95% Wilson interval
+   * @param auroc one-vs-rest AUROC of the label's softmax score (macro AUROC overall); empty where
+   *     undefined
+   * @param recalibratedAccuracy the accuracy after per-class offsets fitted on the other folds; empty
+   *     without examples, or without folds
+   * @param change against the baseline; empty for the baseline and for a group without examples
+   * @param detectable for the baseline only: the smallest change this group's support lets a test detect
+   */
+  public record Figures(String group, long support, OptionalDouble accuracy, Optional<Wilson> interval, OptionalDouble auroc,
+      OptionalDouble recalibratedAccuracy, Optional<Change> change, Optional<MinimumDetectableChange> detectable) {}
+
+  /**
+   * One variant's findings.
+   *
+   * @param groups every label's figures in label order, then the overall ones
+   * @param predictedShare the share of examples predicted as each label
+   * @param klFromGold the Kullback–Leibler divergence, in nats, of the predicted label distribution
+   *     from the gold one: 0 when the variant predicts each label as often as it occurs, large when
+   *     its predictions collapse onto few labels (infinite when it predicts a label absent from the data)
+   */
+  public record VariantFindings(Variant variant, List<Figures> groups, double[] predictedShare, double klFromGold) {
+
+    public Figures overall() {
+      return groups.get(groups.size() - 1);
+    }
+  }
+
+  /**
+   * @param logits every variant's logits, the baseline among them
+   * @param variants the variants in report order, the baseline first
+   */
+  public static Findings of(Settings settings, List<String> labels, int[] gold, List<Variant> variants, Map<Variant, float[][]> logits) {
+    int n = gold.length;
+    int folds = folds(settings, labels.size(), gold);
+    boolean[] baselineRight = correct(EvalRun.argmax(logits.get(Variant.BASELINE)), gold);
+    List<Partial> partial = new ArrayList<>();
+    List<Double> family = new ArrayList<>();
+    for (Variant v : variants) {
+      double[][] values = toDouble(logits.get(v));
+      int[] predicted = EvalRun.argmax(logits.get(v));
+      boolean[] right = correct(predicted, gold);
+      Optional<boolean[]> recalibratedRight = folds == 0 ? Optional.empty()
+          : Optional.of(correct(ClassOffsets.crossFitted(values, gold, folds), gold));
+      double[][] scores = softmax(values);
+      List<Group> groups = new ArrayList<>();
+      for (int c = 0; c <= labels.size(); c++) {
+        boolean overall = c == labels.size();
+        int label = c;
+        boolean[] member = new boolean[n];
+        for (int i = 0; i < n; i++) {
+          member[i] = overall || gold[i] == label;
+        }
+        OptionalDouble auroc = overall ? Auroc.macro(scores, gold) : Auroc.oneVsRest(column(scores, label), member);
+        Group g = new Group(overall ? OVERALL : labels.get(c), member, auroc, count(member, right),
+            recalibratedRight.map(r -> count(member, r)));
+        if (!v.isBaseline() && g.support() > 0) {
+          g.test = pairedTest(member, baselineRight, right);
+          g.familyIndex = family.size();
+          family.add(g.test.pValue());
+        }
+        groups.add(g);
+      }
+      partial.add(new Partial(v, groups, predicted, right));
+    }
+    double[] holm = Holm.adjust(family.stream().mapToDouble(Double::doubleValue).toArray());
+    List<VariantFindings> out = new ArrayList<>();
+    for (Partial p : partial) {
+      List<Figures> figures = new ArrayList<>();
+      for (Group g : p.groups()) {
+        Optional<Change> change = Optional.empty();
+        if (g.test != null) {
+          double adjusted = holm[g.familyIndex];
+          change = Optional.of(new Change(g.test, adjusted, adjusted < settings.alpha(),
+              PairedBootstrap.of(subset(baselineRight, g.member()), subset(p.right(), g.member()), settings.bootstrap(), BOOTSTRAP_SEED)));
+        }
+        long support = g.support();
+        OptionalDouble accuracy = support == 0 ? OptionalDouble.empty() : OptionalDouble.of((double) g.right() / support);
+        Optional<MinimumDetectableChange> detectable = p.variant().isBaseline() && support > 0
+            ? Optional.of(MinimumDetectableChange.of(accuracy.getAsDouble(), support, settings.alpha(), MinimumDetectableChange.DEFAULT_POWER))
+            : Optional.empty();
+        figures.add(new Figures(g.name(), support, accuracy, Wilson.of(g.right(), support), g.auroc(),
+            support == 0 || g.recalibratedRight().isEmpty() ? OptionalDouble.empty()
+                : OptionalDouble.of((double) g.recalibratedRight().get() / support), change, detectable));
+      }
+      double[] share = predictedShare(p.predicted(), labels.size());
+      out.add(new VariantFindings(p.variant(), figures, share, klDivergence(share, predictedShare(gold, labels.size()))));
+    }
+    return new Findings(settings, out, folds);
+  }
+
+  /** The folds to cross-fit with: as given, or the default cut to the smallest label's examples. */
+  private static int folds(Settings settings, int labels, int[] gold) {
+    if (settings.folds() > 0) {
+      return settings.folds();
+    }
+    long[] support = new long[labels];
+    for (int g : gold) {
+      support[g]++;
+    }
+    long smallest = Arrays.stream(support).filter(s -> s > 0).min().orElse(0);
+    int folds = (int) Math.min(Settings.DEFAULT_FOLDS, smallest);
+    return folds >= 2 ? folds : 0;
+  }
+
+  /**
+   * Cross-fitting needs every label in more than one fold, or a fold's offsets never see it; checked
+   * before any model runs.
+   *
+   * @throws UsageException naming the label and the largest --folds it allows
+   */
+  public static void checkFolds(Settings settings, List<String> labels, int[] gold) {
+    long[] support = new long[labels.size()];
+    for (int g : gold) {
+      support[g]++;
+    }
+    for (int c = 0; c < support.length; c++) {
+      if (settings.folds() > 0 && support[c] > 0 && support[c] < settings.folds()) {
+        throw new UsageException("--folds " + settings.folds() + " is more than the " + support[c] + " examples of label '"
+            + labels.get(c) + "'; use --folds " + Math.max(2, support[c]) + " or less");
+      }
+    }
+  }
+
+  /** A group's counts while the run's family of tests is gathered for the Holm correction. */
+  private static final class Group {
+    private final String name;
+    private final boolean[] member;
+    private final OptionalDouble auroc;
+    private final long right;
+    private final Optional<Long> recalibratedRight;
+    private McNemar test;
+    private int familyIndex = -1;
+
+    Group(String name, boolean[] member, OptionalDouble auroc, long right, Optional<Long> recalibratedRight) {
+      this.name = name;
+      this.member = member;
+      this.auroc = auroc;
+      this.right = right;
+      this.recalibratedRight = recalibratedRight;
+    }
+
+    String name() {
+      return name;
+    }
+
+    boolean[] member() {
+      return member;
+    }
+
+    OptionalDouble auroc() {
+      return auroc;
+    }
+
+    long right() {
+      return right;
+    }
+
+    Optional<Long> recalibratedRight() {
+      return recalibratedRight;
+    }
+
+    long support() {
+      long s = 0;
+      for (boolean m : member) {
+        s += m ? 1 : 0;
+      }
+      return s;
+    }
+  }
+
+  private record Partial(Variant variant, List<Group> groups, int[] predicted, boolean[] right) {}
+
+  private static McNemar pairedTest(boolean[] member, boolean[] baselineRight, boolean[] right) {
+    int fixed = 0;
+    int broken = 0;
+    for (int i = 0; i < member.length; i++) {
+      if (member[i] && baselineRight[i] != right[i]) {
+        if (right[i]) {
+          fixed++;
+        } else {
+          broken++;
+        }
+      }
+    }
+    return McNemar.test(fixed, broken);
+  }
+
+  private static boolean[] correct(int[] predicted, int[] gold) {
+    boolean[] right = new boolean[gold.length];
+    for (int i = 0; i < gold.length; i++) {
+      right[i] = predicted[i] == gold[i];
+    }
+    return right;
+  }
+
+  private static long count(boolean[] member, boolean[] right) {
+    long k = 0;
+    for (int i = 0; i < member.length; i++) {
+      k += member[i] && right[i] ? 1 : 0;
+    }
+    return k;
+  }
+
+  private static boolean[] subset(boolean[] values, boolean[] member) {
+    int size = 0;
+    for (boolean m : member) {
+      size += m ? 1 : 0;
+    }
+    boolean[] out = new boolean[size];
+    for (int i = 0, j = 0; i < values.length; i++) {
+      if (member[i]) {
+        out[j++] = values[i];
+      }
+    }
+    return out;
+  }
+
+  private static double[][] toDouble(float[][] logits) {
+    double[][] out = new double[logits.length][];
+    for (int i = 0; i < logits.length; i++) {
+      out[i] = new double[logits[i].length];
+      for (int j = 0; j < logits[i].length; j++) {
+        out[i][j] = logits[i][j];
+      }
+    }
+    return out;
+  }
+
+  /** Softmax probabilities, computed from the largest logit down so that none overflows. */
+  private static double[][] softmax(double[][] logits) {
+    double[][] out = new double[logits.length][];
+    for (int i = 0; i < logits.length; i++) {
+      double max = Double.NEGATIVE_INFINITY;
+      for (double v : logits[i]) {
+        max = Math.max(max, v);
+      }
+      double sum = 0;
+      out[i] = new double[logits[i].length];
+      for (int j = 0; j < logits[i].length; j++) {
+        out[i][j] = Math.exp(logits[i][j] - max);
+        sum += out[i][j];
+      }
+      for (int j = 0; j < out[i].length; j++) {
+        out[i][j] /= sum;
+      }
+    }
+    return out;
+  }
+
+  private static double[] column(double[][] scores, int c) {
+    double[] out = new double[scores.length];
+    for (int i = 0; i < scores.length; i++) {
+      out[i] = scores[i][c];
+    }
+    return out;
+  }
+
+  private static double[] predictedShare(int[] labelOf, int labels) {
+    long[] counts = new long[labels];
+    for (int l : labelOf) {
+      counts[l]++;
+    }
+    double[] share = new double[labels];
+    for (int c = 0; c < labels; c++) {
+      share[c] = (double) counts[c] / labelOf.length;
+    }
+    return share;
+  }
+
+  /** KL(p || q) in nats; terms where p is 0 contribute nothing. */
+  static double klDivergence(double[] p, double[] q) {
+    double kl = 0;
+    for (int i = 0; i < p.length; i++) {
+      if (p[i] > 0) {
+        kl += q[i] == 0 ? Double.POSITIVE_INFINITY : p[i] * Math.log(p[i] / q[i]);
+      }
+    }
+    return kl;
+  }
+}
