@@ -1,12 +1,15 @@
 package dev.onnxskip.report;
 
+import dev.onnxskip.eval.Findings;
 import dev.onnxskip.eval.LabelScore;
 import dev.onnxskip.eval.Metrics;
 import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
+import dev.onnxskip.rewrite.SkipSpan;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The short Markdown summary {@code eval} prints and saves as {@code summary.md}: every variant's
@@ -55,6 +58,8 @@ public final class Summary {
         md.append("\nNo spans were evaluated.\n");
       } else if (b.support() == 0) {
         md.append("\nNo examples of this label: spans not ranked.\n");
+      } else if (results.findings().isPresent()) {
+        significance(md, results, results.findings().get(), i, top);
       } else {
         List<VariantResult> harmful = mostHarmful(results, i, top);
         if (harmful.isEmpty()) {
@@ -102,6 +107,83 @@ public final class Summary {
     }
     md.append("\nAll labels on one scale: ").append(link("heatmaps.png")).append('\n');
     return md.toString();
+  }
+
+  /**
+   * A label's section when the run has statistics: only changes significant after the Holm
+   * correction count as harmful or helpful; each harmful one is told as a decision shift (the
+   * recalibrated accuracy is back within the baseline's interval) or an information loss; and one
+   * sentence says what the data supports.
+   */
+  private static void significance(StringBuilder md, RunResults results, Findings findings, int label, int top) {
+    Findings.Figures base = findings.variants().get(0).groups().get(label);
+    String name = results.labels().get(label);
+    List<Findings.VariantFindings> spans = findings.variants().subList(1, findings.variants().size());
+    List<Findings.VariantFindings> harmful = spans.stream()
+        .filter(v -> changeOf(v, label).filter(c -> c.significant() && c.test().broken() > c.test().fixed()).isPresent())
+        .sorted(Comparator.<Findings.VariantFindings>comparingDouble(v -> v.groups().get(label).accuracy().orElse(0))
+            .thenComparingInt(v -> ((SkipSpan) v.variant()).length()))
+        .toList();
+    List<Findings.VariantFindings> harmless = spans.stream()
+        .filter(v -> changeOf(v, label).filter(c -> c.significant() && c.test().broken() > c.test().fixed()).isEmpty())
+        .sorted(Comparator.<Findings.VariantFindings>comparingInt(v -> -((SkipSpan) v.variant()).length())
+            .thenComparingDouble(v -> -v.groups().get(label).accuracy().orElse(0)))
+        .toList();
+    double alpha = findings.settings().alpha();
+    if (harmful.isEmpty()) {
+      md.append(String.format(Locale.ROOT, "%nNo span lowers the accuracy on this label significantly (Holm, alpha %s).%n", alpha));
+    } else {
+      md.append(String.format(Locale.ROOT, "%nSpans that lower the accuracy on this label significantly (Holm, alpha %s), most"
+          + " harmful first:%n%n", alpha));
+      verdictTable(md, harmful.subList(0, Math.min(top, harmful.size())), label, base, true);
+    }
+    if (!harmless.isEmpty()) {
+      md.append("\nLongest spans with no significant loss on this label:\n\n");
+      verdictTable(md, harmless.subList(0, Math.min(top, harmless.size())), label, base, false);
+    }
+    long shifts = harmful.stream().filter(v -> isShift(v.groups().get(label), base)).count();
+    md.append('\n').append(sentence(name, base, spans.size(), harmful.size(), shifts, alpha)).append('\n');
+  }
+
+  private static void verdictTable(StringBuilder md, List<Findings.VariantFindings> spans, int label, Findings.Figures base,
+      boolean withVerdict) {
+    md.append("| span | accuracy | change | 95% interval | p (Holm) | recalibrated | AUROC |").append(withVerdict ? " reading |" : "")
+        .append("\n|:--|--:|--:|:--:|--:|--:|--:|").append(withVerdict ? ":--|" : "").append('\n');
+    for (Findings.VariantFindings v : spans) {
+      Findings.Figures f = v.groups().get(label);
+      Findings.Change c = f.change().orElseThrow();
+      md.append("| ").append(v.variant().name()).append(" | ").append(fixed(f.accuracy().orElse(Double.NaN))).append(" | ")
+          .append(change(f.accuracy().orElse(Double.NaN) - base.accuracy().orElse(Double.NaN))).append(" | ")
+          .append(c.interval().map(i -> "[" + change(i.lower()) + ", " + change(i.upper()) + "]").orElse("n/a")).append(" | ")
+          .append(String.format(Locale.ROOT, "%.2g", c.holm())).append(" | ")
+          .append(fixed(f.recalibratedAccuracy().orElse(Double.NaN))).append(" | ")
+          .append(fixed(f.auroc().orElse(Double.NaN))).append(" |");
+      if (withVerdict) {
+        md.append(isShift(f, base) ? " decision shift |" : " information loss |");
+      }
+      md.append('\n');
+    }
+  }
+
+  /** A drop is a decision shift when recalibration brings the accuracy back within the baseline's interval. */
+  private static boolean isShift(Findings.Figures f, Findings.Figures base) {
+    return f.recalibratedAccuracy().isPresent() && base.interval().isPresent()
+        && f.recalibratedAccuracy().getAsDouble() >= base.interval().get().lower();
+  }
+
+  private static String sentence(String label, Findings.Figures base, int spans, int harmful, long shifts, double alpha) {
+    if (harmful == 0) {
+      String detectable = base.detectable().flatMap(d -> d.drop().isPresent() ? Optional.of(d.drop().getAsDouble()) : Optional.empty())
+          .map(d -> String.format(Locale.ROOT, "; with %d examples, a drop smaller than %.3f could not be told from chance", base.support(), d))
+          .orElse("");
+      return "On " + label + ", the data support no loss from any of the " + spans + " spans" + detectable + ".";
+    }
+    return String.format(Locale.ROOT, "On %s, %d of %d spans lower the accuracy beyond chance (Holm, alpha %s): %d by shifting the"
+        + " decision (recalibration restores it) and %d by losing information.", label, harmful, spans, alpha, shifts, harmful - shifts);
+  }
+
+  private static Optional<Findings.Change> changeOf(Findings.VariantFindings v, int label) {
+    return v.groups().get(label).change();
   }
 
   /** A relative link; the angle brackets let the file name hold parentheses. */
