@@ -1,6 +1,7 @@
 package dev.onnxskip.report;
 
 import dev.onnxskip.AtomicFiles;
+import dev.onnxskip.eval.Findings;
 import dev.onnxskip.eval.LabelScore;
 import dev.onnxskip.eval.Metrics;
 import dev.onnxskip.eval.RunResults;
@@ -12,7 +13,10 @@ import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 
@@ -23,13 +27,20 @@ import org.apache.commons.csv.CSVPrinter;
  * have {@code skipped_layers} 0; {@code skipped_layers} is the span's length. {@code accuracy} is the
  * variant's accuracy on that gold label, {@code delta_accuracy} its difference to the baseline's,
  * {@code variant_accuracy} and {@code variant_macro_f1} repeat the variant's overall scores on each of
- * its rows. Absent values (the baseline's span, undefined scores as
- * {@link LabelScore} defines them) are empty, unquoted fields. Doubles keep full precision.
+ * its rows. The statistics columns are the label's figures of the variant's findings, as
+ * results.json's {@code findings.per_label} holds them: the accuracy's 95% Wilson interval
+ * ({@code accuracy_low}, {@code accuracy_high}), AUROC, recalibrated accuracy, and against the
+ * baseline the discordant counts, McNemar's p before and after the Holm correction, whether it is
+ * significant, and the bootstrap interval of the change ({@code delta_low}, {@code delta_high}).
+ * Absent values (the baseline's span and tests, undefined scores as {@link LabelScore} defines them,
+ * statistics of results without them) are empty, unquoted fields. Doubles keep full precision.
  */
 public final class ResultsCsv {
   public static final List<String> HEADER = List.of(
       "span_start", "span_end", "skipped_layers", "label", "support", "accuracy", "delta_accuracy",
-      "precision", "f1", "predicted", "variant_accuracy", "variant_macro_f1");
+      "precision", "f1", "predicted", "variant_accuracy", "variant_macro_f1",
+      "accuracy_low", "accuracy_high", "auroc", "recalibrated_accuracy", "fixed", "broken", "p_mcnemar", "p_holm", "significant",
+      "delta_low", "delta_high");
 
   // RFC 4180 quoting, but "\n" rows so the file is the same on every platform and diffs cleanly.
   // Absent values are null and print as an empty field, never quoted: an empty string would be quoted
@@ -65,12 +76,18 @@ public final class ResultsCsv {
   private static void print(RunResults results, Appendable out) throws IOException {
     CSVPrinter csv = new CSVPrinter(out, FORMAT);
     List<LabelScore> base = results.baseline().metrics().perLabel();
-    for (VariantResult v : results.variants()) {
+    for (int at = 0; at < results.variants().size(); at++) {
+      VariantResult v = results.variants().get(at);
       Metrics m = v.metrics();
+      int index = at;
+      Optional<Findings.VariantFindings> findings = results.findings().map(x -> x.variants().get(index));
       List<LabelScore> scores = m.perLabel();
       for (int i = 0; i < scores.size(); i++) {
         LabelScore s = scores.get(i);
-        csv.printRecord(
+        int label = i;
+        Optional<Findings.Figures> f = findings.map(x -> x.groups().get(label));
+        Optional<Findings.Change> c = f.flatMap(Findings.Figures::change);
+        csv.printRecord(Arrays.asList(
             v.isBaseline() ? null : v.span().start(),
             v.isBaseline() ? null : v.span().end(),
             v.isBaseline() ? 0 : v.span().length(),
@@ -82,7 +99,18 @@ public final class ResultsCsv {
             number(s.f1()),
             s.predicted(),
             number(m.accuracy()),
-            number(m.macroF1()));
+            number(m.macroF1()),
+            f.flatMap(Findings.Figures::interval).map(w -> Double.toString(w.lower())).orElse(null),
+            f.flatMap(Findings.Figures::interval).map(w -> Double.toString(w.upper())).orElse(null),
+            f.map(Findings.Figures::auroc).flatMap(ResultsCsv::number).orElse(null),
+            f.map(Findings.Figures::recalibratedAccuracy).flatMap(ResultsCsv::number).orElse(null),
+            c.map(x -> x.test().fixed()).orElse(null),
+            c.map(x -> x.test().broken()).orElse(null),
+            c.map(x -> Double.toString(x.test().pValue())).orElse(null),
+            c.map(x -> Double.toString(x.holm())).orElse(null),
+            c.map(Findings.Change::significant).orElse(null),
+            c.flatMap(Findings.Change::interval).map(b -> Double.toString(b.lower())).orElse(null),
+            c.flatMap(Findings.Change::interval).map(b -> Double.toString(b.upper())).orElse(null)));
       }
     }
     csv.flush();
@@ -90,5 +118,9 @@ public final class ResultsCsv {
 
   private static String number(double value) {
     return Double.isNaN(value) ? null : Double.toString(value);
+  }
+
+  private static Optional<String> number(OptionalDouble value) {
+    return value.isPresent() ? Optional.of(Double.toString(value.getAsDouble())) : Optional.empty();
   }
 }

@@ -104,8 +104,8 @@ class ResultsCsvTest {
     Metrics m = new Metrics(labels, new long[][] {{3, 1, 0}, {1, 1, 0}, {0, 0, 0}});
     RunResults r = new RunResults(Map.of(), Map.of(), labels, 1, List.of(VariantResult.baseline(m)), "t");
     String text = ResultsCsv.toCsv(r);
-    assertEquals(",,0,c,0,,,,,0,0.6666666666666666,0.625", text.lines().toList().get(3),
-        "no accuracy, change, precision or F1; macro-F1 (6/8 + 2/4) / 2 leaves c out");
+    assertEquals(",,0,c,0,,,,,0,0.6666666666666666,0.625,,,,,,,,,,,", text.lines().toList().get(3),
+        "no accuracy, change, precision or F1; macro-F1 (6/8 + 2/4) / 2 leaves c out; no statistics in hand-built results");
   }
 
   @Test
@@ -115,5 +115,24 @@ class ResultsCsvTest {
     assertEquals(",,0,neg,10,", lines.get(1).substring(0, 11), "neither span field quoted: " + lines.get(1));
     assertEquals(",,0,pos,10,", lines.get(2).substring(0, 11), lines.get(2));
     assertFalse(text.contains("\"\""), "no quoted empty field anywhere");
+  }
+
+  /** The statistics columns are the findings of results.json, label by label. */
+  @Test
+  void theStatisticsColumnsRepeatTheFindings() throws IOException {
+    RunResults r = SummaryFindingsTest.results();
+    List<CSVRecord> rows = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
+        .parse(new java.io.StringReader(ResultsCsv.toCsv(r))).getRecords();
+    // The row of span 0-0 on label a: everything moved to b, 0 fixed and 100 broken.
+    CSVRecord shiftOnA = rows.get(2);
+    assertEquals("0", shiftOnA.get("span_start"));
+    assertEquals("a", shiftOnA.get("label"));
+    dev.onnxskip.eval.Findings.Figures f = r.findings().orElseThrow().variants().get(1).groups().get(0);
+    assertEquals("0", shiftOnA.get("fixed"));
+    assertEquals("100", shiftOnA.get("broken"));
+    assertEquals("true", shiftOnA.get("significant"));
+    assertEquals(f.interval().orElseThrow().lower(), Double.parseDouble(shiftOnA.get("accuracy_low")));
+    assertEquals(f.auroc().getAsDouble(), Double.parseDouble(shiftOnA.get("auroc")));
+    assertEquals("", rows.get(0).get("p_holm"), "the baseline has no test against itself");
   }
 }
