@@ -5,6 +5,8 @@ import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
+import java.awt.Shape;
+import java.awt.Stroke;
 import java.awt.font.FontRenderContext;
 import java.awt.geom.AffineTransform;
 import java.awt.geom.Line2D;
@@ -45,12 +47,17 @@ final class HeatmapFigure {
    * @param baseline the baseline's value, shown in the baseline box
    * @param note written across the grid when every cell is empty for one reason (a label without
    *     examples), so that the grey does not read as "not evaluated"; null for none
+   * @param uncertain {@code uncertain[start][end]} for cells whose change against the baseline is
+   *     not significant after the Holm correction, drawn hatched; null where the run has no statistics
    */
-  record Panel(String title, double[][] cells, double baseline, String note) {
+  record Panel(String title, double[][] cells, double baseline, String note, boolean[][] uncertain) {
     Panel(String title, double[][] cells, double baseline) {
-      this(title, cells, baseline, null);
+      this(title, cells, baseline, null, null);
     }
   }
+
+  /** Hatching of uncertain cells: lines this far apart, in layout units. */
+  private static final double HATCH_GAP = 5;
 
   /** PNG pixels per layout unit: sharp in print and on high-density screens. */
   static final int PNG_SCALE = 2;
@@ -339,6 +346,9 @@ final class HeatmapFigure {
         Color fill = Double.isNaN(v) ? MISSING : scale.colorOf(v);
         g.setColor(fill);
         g.fill(r);
+        if (panel.uncertain() != null && panel.uncertain()[s][e] && !Double.isNaN(v)) {
+          hatch(g, r, textOn(fill));
+        }
         if (valueFont != null && !Double.isNaN(v)) {
           middle(g, cellText.apply(v), valueFont, textOn(fill), r.getCenterX(), r.getCenterY());
         }
@@ -397,6 +407,20 @@ final class HeatmapFigure {
   }
 
   /** Near-black on light colours, white on dark ones, split at a relative luminance of 0.408. */
+  /** Thin diagonal lines across a cell, in the colour its text would have, so that they show on any fill. */
+  private static void hatch(Graphics2D g, Rectangle2D r, Color ink) {
+    Shape clip = g.getClip();
+    Stroke stroke = g.getStroke();
+    g.clip(r);
+    g.setColor(new Color(ink.getRed(), ink.getGreen(), ink.getBlue(), 90));
+    g.setStroke(new BasicStroke(1f));
+    for (double d = -r.getHeight(); d < r.getWidth(); d += HATCH_GAP) {
+      g.draw(new Line2D.Double(r.getX() + d, r.getMaxY(), r.getX() + d + r.getHeight(), r.getY()));
+    }
+    g.setStroke(stroke);
+    g.setClip(clip);
+  }
+
   static Color textOn(Color fill) {
     double luminance = 0.2126 * linear(fill.getRed()) + 0.7152 * linear(fill.getGreen())
         + 0.0722 * linear(fill.getBlue());

@@ -2,9 +2,11 @@ package dev.onnxskip.report;
 
 import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.eval.Findings;
 import dev.onnxskip.eval.LabelScore;
 import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
+import dev.onnxskip.rewrite.SkipSpan;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -101,7 +103,7 @@ public final class Heatmaps {
       }
     }
     List<HeatmapFigure.Panel> panels =
-        List.of(new HeatmapFigure.Panel(accuracy.title(), change, baseline, accuracy.note()));
+        List.of(new HeatmapFigure.Panel(accuracy.title(), change, baseline, accuracy.note(), accuracy.uncertain()));
     return new HeatmapFigure("Change in accuracy against the baseline", subtitle(results, panels), panels,
         results.layers(), ColorScale.change(ColorScale.changeRange(largest)), HeatmapFigure::changeText, false);
   }
@@ -116,7 +118,21 @@ public final class Heatmaps {
     }
     LabelScore base = results.baseline().metrics().perLabel().get(label);
     return new HeatmapFigure.Panel(base.label() + " (n=" + base.support() + ")", cells, base.accuracy(),
-        base.support() == 0 ? NO_EXAMPLES : null);
+        base.support() == 0 ? NO_EXAMPLES : null, uncertain(results, label));
+  }
+
+  /** The spans whose change on the label is not significant after the Holm correction; null without statistics. */
+  private static boolean[][] uncertain(RunResults results, int label) {
+    if (results.findings().isEmpty()) {
+      return null;
+    }
+    boolean[][] uncertain = new boolean[results.layers()][results.layers()];
+    for (Findings.VariantFindings v : results.findings().get().variants()) {
+      if (v.variant() instanceof SkipSpan span) {
+        uncertain[span.start()][span.end()] = v.groups().get(label).change().map(c -> !c.significant()).orElse(false);
+      }
+    }
+    return uncertain;
   }
 
   /**
@@ -138,6 +154,8 @@ public final class Heatmaps {
     if (results.spans().size() < layers * (layers + 1) / 2) {
       parts.add("grey: span not evaluated");
     }
+    results.findings().ifPresent(f -> parts.add(String.format(Locale.ROOT,
+        "hatched: not significant (McNemar, Holm, alpha %s)", f.settings().alpha())));
     if (panels.stream().anyMatch(p -> NO_EXAMPLES.equals(p.note()))) {
       parts.add("grey, \u201c" + NO_EXAMPLES + "\u201d: the label does not occur in the data");
     }
