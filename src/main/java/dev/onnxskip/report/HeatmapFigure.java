@@ -133,6 +133,12 @@ final class HeatmapFigure {
    */
   HeatmapFigure(String title, List<String> subtitle, List<Panel> panels, int layers, ColorScale scale,
       DoubleFunction<String> cellText, boolean baselineOnScale) {
+    this(title, subtitle, panels, layers, scale, cellText, baselineOnScale, Math.min(panels.size(), 4));
+  }
+
+  /** @param columns panels per row, so that a figure of several panels per label keeps one label to a row */
+  HeatmapFigure(String title, List<String> subtitle, List<Panel> panels, int layers, ColorScale scale,
+      DoubleFunction<String> cellText, boolean baselineOnScale, int columns) {
     if (panels.isEmpty()) {
       throw new IllegalArgumentException("a figure needs at least one panel");
     }
@@ -165,7 +171,7 @@ final class HeatmapFigure {
     double bottomHeight = 6 + tickFont.getSize2D() + 10 + axisFont.getSize2D() + 4;
     panelWidth = leftWidth + grid + (boxInside ? 0 : 14 + boxSide);
     panelHeight = titleHeight + grid + bottomHeight;
-    columns = Math.min(panels.size(), 4);
+    this.columns = columns;
     int rows = (panels.size() + columns - 1) / columns;
 
     barX = MARGIN + columns * panelWidth + (columns - 1) * PANEL_GAP_X + 28;

@@ -56,7 +56,47 @@ public final class Heatmaps {
       written.addAll(write(changeFigure(results, i), dir, stem + "-delta"));
     }
     written.addAll(write(overview(results), dir, "heatmaps"));
+    if (results.findings().isPresent()) {
+      written.addAll(write(shiftVersusLoss(results, results.findings().get()), dir, "shift-vs-loss"));
+    }
     return written;
+  }
+
+  /**
+   * Per label, one row of three grids: raw accuracy, accuracy after recalibration, and AUROC. A span
+   * whose raw accuracy collapses while the other two hold only moved the decision; one where all
+   * three fall destroyed the information.
+   */
+  static HeatmapFigure shiftVersusLoss(RunResults results, Findings findings) {
+    List<HeatmapFigure.Panel> panels = new ArrayList<>();
+    for (int label = 0; label < results.labels().size(); label++) {
+      HeatmapFigure.Panel raw = accuracyPanel(results, label);
+      String name = results.labels().get(label);
+      panels.add(new HeatmapFigure.Panel(name + ": accuracy", raw.cells(), raw.baseline(), raw.note(), raw.uncertain()));
+      int at = label;
+      panels.add(figurePanel(results, findings, name + ": recalibrated", raw.note(),
+          v -> v.groups().get(at).recalibratedAccuracy()));
+      panels.add(figurePanel(results, findings, name + ": AUROC", raw.note(), v -> v.groups().get(at).auroc()));
+    }
+    List<String> subtitle = new ArrayList<>(subtitle(results, panels));
+    subtitle.add("recalibrated: after one offset per class, cross-fitted over " + findings.folds() + " folds");
+    subtitle.add("accuracy falls, the others hold: decision shift; all fall: information loss");
+    return new HeatmapFigure("Decision shift or information loss", subtitle, panels, results.layers(), ColorScale.accuracy(),
+        HeatmapFigure::accuracyText, true, 3);
+  }
+
+  private static HeatmapFigure.Panel figurePanel(RunResults results, Findings findings, String title, String note,
+      java.util.function.Function<Findings.VariantFindings, java.util.OptionalDouble> value) {
+    double[][] cells = new double[results.layers()][results.layers()];
+    for (double[] row : cells) {
+      Arrays.fill(row, Double.NaN);
+    }
+    for (Findings.VariantFindings v : findings.variants()) {
+      if (v.variant() instanceof SkipSpan span) {
+        cells[span.start()][span.end()] = value.apply(v).orElse(Double.NaN);
+      }
+    }
+    return new HeatmapFigure.Panel(title, cells, value.apply(findings.variants().get(0)).orElse(Double.NaN), note, null);
   }
 
   private static List<Path> write(HeatmapFigure figure, Path dir, String stem) {

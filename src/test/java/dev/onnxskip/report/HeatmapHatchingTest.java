@@ -3,6 +3,7 @@ package dev.onnxskip.report;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.onnxskip.eval.RunResults;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.util.HashSet;
@@ -42,5 +43,28 @@ class HeatmapHatchingTest {
     String svg = Heatmaps.labelFigure(SummaryFindingsTest.results(), 0).toSvg();
     assertTrue(svg.contains(">hatched: not significant (McNemar, Holm, alpha 0.05)<"),
         java.util.regex.Pattern.compile(">[^<]{3,}<").matcher(svg).results().map(m -> m.group()).toList().toString());
+  }
+
+  /**
+   * The shift-or-loss figure puts a label's accuracy, recalibrated accuracy and AUROC in one row: on
+   * label a, span 0-0 (a shift) is dark on accuracy and bright on the other two.
+   */
+  @Test
+  void theShiftOrLossFigureShowsAShiftAsDarkThenBright() {
+    RunResults results = SummaryFindingsTest.results();
+    HeatmapFigure figure = Heatmaps.shiftVersusLoss(results, results.findings().orElseThrow());
+    BufferedImage image = figure.toImage();
+    ColorScale scale = ColorScale.accuracy();
+    dev.onnxskip.eval.Findings.Figures shift = results.findings().get().variants().get(1).groups().get(0);
+    assertEquals(scale.colorOf(0.0).getRGB(), cornerColour(image, figure.cellBounds(0, 0, 0)));
+    assertEquals(scale.colorOf(shift.recalibratedAccuracy().getAsDouble()).getRGB(), cornerColour(image, figure.cellBounds(1, 0, 0)));
+    assertEquals(scale.colorOf(shift.auroc().getAsDouble()).getRGB(), cornerColour(image, figure.cellBounds(2, 0, 0)));
+    assertTrue(shift.recalibratedAccuracy().getAsDouble() > 0.9 && shift.auroc().getAsDouble() > 0.9);
+  }
+
+  /** The colour at the top left of a cell, clear of its value. */
+  private static int cornerColour(BufferedImage image, Rectangle2D cell) {
+    int scale = HeatmapFigure.PNG_SCALE;
+    return image.getRGB((int) Math.ceil(cell.getX() * scale) + 2, (int) Math.ceil(cell.getY() * scale) + 2);
   }
 }
