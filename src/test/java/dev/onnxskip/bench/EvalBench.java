@@ -9,9 +9,11 @@ import dev.onnxskip.data.Batch;
 import dev.onnxskip.data.BatchPlan;
 import dev.onnxskip.data.DataColumns;
 import dev.onnxskip.data.EncodedDataset;
+import dev.onnxskip.data.LabelSet;
 import dev.onnxskip.data.LabelledData;
 import dev.onnxskip.data.TextEncoder;
 import dev.onnxskip.eval.EvalEngine;
+import dev.onnxskip.eval.Findings;
 import dev.onnxskip.eval.NaiveEngine;
 import dev.onnxskip.eval.SharedPrefixEngine;
 import dev.onnxskip.graph.ExternalData;
@@ -220,6 +222,13 @@ public final class EvalBench {
     System.out.printf("    shared / (theory x baseline pass timed in the same process right after): %s; median %.3f (target <= 1.15: %s)%n",
         Arrays.stream(paired).mapToObj(v -> String.format(Locale.ROOT, "%.3f", v)).toList(), pairedMedian, pairedMedian <= 1.15 ? "met" : "NOT met");
     System.out.printf("    naive vs shared: %s%n", compareLogits(naiveLogits, sharedLogits));
+    double[] statistics = shared.stream()
+        .mapToDouble(r -> r.measured().get("findings").seconds() / r.measured().get("engine").seconds()).sorted().toArray();
+    double statisticsMedian = statistics[statistics.length / 2];
+    System.out.printf("    statistics (intervals, tests, bootstrap %d, AUROC, recalibration) / shared engine, same process: %s;"
+        + " median %.3f (target <= 0.05: %s)%n", Findings.Settings.DEFAULT.bootstrap(),
+        Arrays.stream(statistics).mapToObj(v -> String.format(Locale.ROOT, "%.3f", v)).toList(), statisticsMedian,
+        statisticsMedian <= 0.05 ? "met" : "NOT met");
 
     List<Double> pipeline = new ArrayList<>();
     for (Report r : baselines) {
@@ -439,8 +448,10 @@ public final class EvalBench {
         List<Variant> everything = new ArrayList<>(baselineOnly);
         everything.addAll(SkipSpan.all(layout.layers()));
         Map<String, float[][]> logits = new LinkedHashMap<>();
+        Map<Variant, float[][]> byVariant = new LinkedHashMap<>();
         EvalEngine.Sink sink = (span, rows, values) -> {
           float[][] target = logits.computeIfAbsent(span.name(), s -> new float[examples][]);
+          byVariant.put(span, target);
           for (int i = 0; i < rows.length; i++) {
             target[rows[i]] = values[i];
           }
@@ -463,6 +474,9 @@ public final class EvalBench {
         }
         if (mode == Mode.SHARED) {
           measured.put("paired", pairedBaseline(model, signature, runtime, plan));
+          // The statistics of every variant, as eval computes them after the engine, on the same logits.
+          int[] gold = LabelSet.of(List.of("neg", "pos")).goldIndices(data);
+          measured.put("findings", time(() -> Findings.of(Findings.Settings.DEFAULT, List.of("neg", "pos"), gold, everything, byVariant)));
         }
       }
     }
