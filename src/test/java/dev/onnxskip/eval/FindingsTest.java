@@ -6,69 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.onnxskip.UsageException;
-import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.Variant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The findings tell the three kinds of span apart on logits built for each: one that only moves the
+ * The findings tell the three kinds of span of {@link ShiftLossRun} apart: one that only moves the
  * decision, one that destroys the information, and one whose effect is too small to be sure of.
  */
 class FindingsTest {
-  static final List<String> LABELS = List.of("a", "b");
-  static final int PER_LABEL = 100;
-  static final SkipSpan SHIFT = new SkipSpan(0, 0);
-  static final SkipSpan LOSS = new SkipSpan(1, 1);
-  static final SkipSpan SMALL = new SkipSpan(2, 2);
-
-  /** Gold: 100 of a, then 100 of b. */
-  static int[] gold() {
-    int[] gold = new int[2 * PER_LABEL];
-    for (int i = PER_LABEL; i < gold.length; i++) {
-      gold[i] = 1;
-    }
-    return gold;
-  }
-
-  /**
-   * The baseline separates the labels by a margin that varies per example and is right on all but
-   * the last two of each label; SHIFT adds 10 to label b's logit, so that nearly everything is
-   * predicted b while the order of the scores stays; LOSS gives every example the same logits;
-   * SMALL breaks one example of label a.
-   */
-  static Map<Variant, float[][]> logits(int[] gold) {
-    Random random = new Random(7);
-    float[][] base = new float[gold.length][];
-    for (int i = 0; i < gold.length; i++) {
-      float margin = 1 + random.nextFloat() * 3;
-      boolean wrong = i % PER_LABEL >= PER_LABEL - 2;
-      float toGold = wrong ? -margin : margin;
-      base[i] = gold[i] == 0 ? new float[] {toGold, 0} : new float[] {0, toGold};
-    }
-    float[][] shift = new float[gold.length][];
-    float[][] loss = new float[gold.length][];
-    float[][] small = new float[gold.length][];
-    for (int i = 0; i < gold.length; i++) {
-      shift[i] = new float[] {base[i][0], base[i][1] + 10};
-      loss[i] = new float[] {0.5f, 0};
-      small[i] = base[i].clone();
-    }
-    small[0] = new float[] {0, 1};
-    Map<Variant, float[][]> logits = new LinkedHashMap<>();
-    logits.put(Variant.BASELINE, base);
-    logits.put(SHIFT, shift);
-    logits.put(LOSS, loss);
-    logits.put(SMALL, small);
-    return logits;
-  }
+  static final List<String> LABELS = ShiftLossRun.LABELS;
 
   static Findings findings(Findings.Settings settings) {
-    int[] gold = gold();
-    return Findings.of(settings, LABELS, gold, List.of(Variant.BASELINE, SHIFT, LOSS, SMALL), logits(gold));
+    return ShiftLossRun.findings(settings);
   }
 
   @Test

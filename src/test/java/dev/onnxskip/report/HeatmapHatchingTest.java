@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.onnxskip.eval.RunResults;
+import dev.onnxskip.eval.ShiftLossRun;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.util.HashSet;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A cell whose change is not significant after the Holm correction is hatched; a significant one is
- * a flat fill. On the runs of {@link SummaryFindingsTest}, label a: span 0-0 is a significant drop,
+ * a flat fill. On {@link ShiftLossRun}, label a: span 0-0 is a significant drop,
  * span 2-2 (one broken example) is not.
  */
 class HeatmapHatchingTest {
@@ -34,13 +35,13 @@ class HeatmapHatchingTest {
 
   @Test
   void uncertainCellsAreHatchedAndTheSubtitleSaysSo() {
-    for (HeatmapFigure figure : new HeatmapFigure[] {Heatmaps.labelFigure(SummaryFindingsTest.results(), 0),
-        Heatmaps.changeFigure(SummaryFindingsTest.results(), 0)}) {
+    for (HeatmapFigure figure : new HeatmapFigure[] {Heatmaps.labelFigure(ShiftLossRun.results(), 0),
+        Heatmaps.changeFigure(ShiftLossRun.results(), 0)}) {
       BufferedImage image = figure.toImage();
       assertEquals(1, colours(image, figure.cellBounds(0, 0, 0)).size(), "a significant change: one flat colour");
       assertTrue(colours(image, figure.cellBounds(0, 2, 2)).size() > 1, "not significant: hatched");
     }
-    String svg = Heatmaps.labelFigure(SummaryFindingsTest.results(), 0).toSvg();
+    String svg = Heatmaps.labelFigure(ShiftLossRun.results(), 0).toSvg();
     assertTrue(svg.contains(">hatched: not significant (McNemar, Holm, alpha 0.05)<"),
         java.util.regex.Pattern.compile(">[^<]{3,}<").matcher(svg).results().map(m -> m.group()).toList().toString());
   }
@@ -51,7 +52,7 @@ class HeatmapHatchingTest {
    */
   @Test
   void theShiftOrLossFigureShowsAShiftAsDarkThenBright() {
-    RunResults results = SummaryFindingsTest.results();
+    RunResults results = ShiftLossRun.results();
     HeatmapFigure figure = Heatmaps.shiftVersusLoss(results, results.findings().orElseThrow());
     BufferedImage image = figure.toImage();
     ColorScale scale = ColorScale.accuracy();
