@@ -43,11 +43,23 @@ public final class Summary {
         "Accuracy %s, macro-F1 %s on %d examples; %d layers, %d of %d spans evaluated.\n\n",
         fixed(base.accuracy()), fixed(base.macroF1()), base.total(), results.layers(),
         results.spans().size(), results.layers() * (results.layers() + 1) / 2));
-    md.append("| label | support | accuracy |\n|:--|--:|--:|\n");
-    for (LabelScore s : base.perLabel()) {
-      md.append("| ").append(cell(s.label())).append(" | ").append(s.support()).append(" | ")
-          .append(fixed(s.accuracy())).append(" |\n");
+    Optional<Findings.VariantFindings> baseFindings = results.findings().map(f -> f.variants().get(0));
+    md.append("| label | support | accuracy |").append(baseFindings.isPresent() ? " 95% interval | smallest detectable drop |" : "")
+        .append("\n|:--|--:|--:|").append(baseFindings.isPresent() ? ":--:|--:|" : "").append('\n');
+    for (int i = 0; i < base.perLabel().size(); i++) {
+      LabelScore s = base.perLabel().get(i);
+      md.append("| ").append(cell(s.label())).append(" | ").append(s.support()).append(" | ").append(fixed(s.accuracy())).append(" |");
+      int label = i;
+      baseFindings.ifPresent(f -> {
+        Findings.Figures figures = f.groups().get(label);
+        md.append(' ').append(figures.interval().map(w -> "[" + fixed(w.lower()) + ", " + fixed(w.upper()) + "]").orElse("n/a"))
+            .append(" | ").append(figures.detectable().flatMap(d -> d.drop().isPresent() ? Optional.of(fixed(d.drop().getAsDouble()))
+                : Optional.<String>empty()).orElse("n/a")).append(" |");
+      });
+      md.append('\n');
     }
+    baseFindings.ifPresent(f -> md.append("\nA drop is detectable when a two-sided test at alpha ")
+        .append(results.findings().get().settings().alpha()).append(" finds it with 80% power, given the label's support.\n"));
 
     // Each ranking shows at most half the spans, so that with few spans the two lists do not overlap.
     int top = Math.min(TOP, Math.max(1, results.spans().size() / 2));

@@ -25,6 +25,18 @@ class SummaryFindingsTest {
     return md.substring(start, end < 0 ? md.length() : end);
   }
 
+  /**
+   * The baseline's table gives each label's Wilson interval, worked by hand for 98 of 100: centre
+   * (0.98 + 1.96²/200) / (1 + 1.96²/100) = 0.9622, half-width 1.96·√(0.98·0.02/100 + 1.96²/40000) /
+   * 1.0384 = 0.0323, so [0.930, 0.994].
+   */
+  @Test
+  void theBaselineTableGivesIntervalsAndTheSmallestDetectableDrop() {
+    String md = Summary.markdown(results());
+    assertTrue(md.contains("| label | support | accuracy | 95% interval | smallest detectable drop |"), md);
+    assertTrue(md.matches("(?s).*\\| a \\| 100 \\| 0\\.980 \\| \\[0\\.930, 0\\.994\\] \\| 0\\.[0-9]{3} \\|.*"), md);
+  }
+
   @Test
   void harmfulSpansAreTheSignificantOnesEachToldAsShiftOrLoss() {
     String md = Summary.markdown(results());
