@@ -8,7 +8,7 @@ import dev.onnxskip.graph.TensorInfo;
 import dev.onnxskip.layout.Block;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
-import dev.onnxskip.layout.SharedWeights;
+import dev.onnxskip.layout.CrossLayerWeights;
 import dev.onnxskip.rewrite.Provenance;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -97,7 +97,7 @@ public final class InspectCommand implements Callable<Integer> {
         blocks.add(m);
       }
       List<Map<String, Object>> shared = new ArrayList<>();
-      for (SharedWeights s : layout.sharedWeights()) {
+      for (CrossLayerWeights s : layout.sharedWeights()) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("layers", s.layers());
         m.put("parameters", s.parameterCount());
@@ -218,7 +218,7 @@ public final class InspectCommand implements Callable<Integer> {
       out.printf("%5d %6d %,12d %11s  %s -> %s%n", b.index(), b.nodeCount(), b.parameterCount(),
           humanBytes(b.parameterBytes()), b.input(), b.output());
     }
-    for (SharedWeights s : layout.sharedWeights()) {
+    for (CrossLayerWeights s : layout.sharedWeights()) {
       out.printf("weights shared by layers %s (counted once): %,d parameters, %s%n", s.describeLayers(), s.parameterCount(),
           humanBytes(s.parameterBytes()));
     }

@@ -110,10 +110,12 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
    * @param variants the variants in report order, the baseline first
    */
   public static Findings of(Settings settings, List<String> labels, int[] gold, List<Variant> variants, Map<Variant, float[][]> logits) {
-    int n = gold.length;
     int folds = folds(settings, labels.size(), gold);
+    List<Group> groups = groups(labels, gold);
     boolean[] baselineRight = correct(EvalRun.argmax(logits.get(Variant.BASELINE)), gold);
-    List<Partial> partial = new ArrayList<>();
+    double[] goldShare = share(gold, labels.size());
+    // First each variant's figures with the raw tests; then, the family complete, the Holm correction.
+    List<VariantFindings> raw = new ArrayList<>();
     List<Double> family = new ArrayList<>();
     for (Variant v : variants) {
       double[][] values = toDouble(logits.get(v));
@@ -122,50 +124,73 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
       Optional<boolean[]> recalibratedRight = folds == 0 ? Optional.empty()
           : Optional.of(correct(ClassOffsets.crossFitted(values, gold, folds), gold));
       double[][] scores = softmax(values);
-      List<Group> groups = new ArrayList<>();
-      for (int c = 0; c <= labels.size(); c++) {
-        boolean overall = c == labels.size();
-        int label = c;
-        boolean[] member = new boolean[n];
-        for (int i = 0; i < n; i++) {
-          member[i] = overall || gold[i] == label;
-        }
-        OptionalDouble auroc = overall ? Auroc.macro(scores, gold) : Auroc.oneVsRest(column(scores, label), member);
-        Group g = new Group(overall ? OVERALL : labels.get(c), member, auroc, count(member, right),
-            recalibratedRight.map(r -> count(member, r)));
+      List<Figures> figures = new ArrayList<>();
+      for (Group g : groups) {
+        OptionalDouble auroc = g.label() < 0 ? Auroc.macro(scores, gold) : Auroc.oneVsRest(column(scores, g.label()), g.member());
+        Optional<Change> change = Optional.empty();
         if (!v.isBaseline() && g.support() > 0) {
-          g.test = pairedTest(member, baselineRight, right);
-          g.familyIndex = family.size();
-          family.add(g.test.pValue());
+          McNemar test = pairedTest(g.member(), baselineRight, right);
+          family.add(test.pValue());
+          change = Optional.of(new Change(test, Double.NaN, false,
+              PairedBootstrap.of(subset(baselineRight, g.member()), subset(right, g.member()), settings.bootstrap(), BOOTSTRAP_SEED)));
         }
-        groups.add(g);
+        long rightCount = count(g.member(), right);
+        OptionalDouble accuracy = share(rightCount, g.support());
+        Optional<MinimumDetectableChange> detectable = v.isBaseline() && g.support() > 0
+            ? Optional.of(MinimumDetectableChange.of(accuracy.getAsDouble(), g.support(), settings.alpha(), MinimumDetectableChange.DEFAULT_POWER))
+            : Optional.empty();
+        OptionalDouble recalibrated = recalibratedRight.isEmpty() ? OptionalDouble.empty()
+            : share(count(g.member(), recalibratedRight.get()), g.support());
+        figures.add(new Figures(g.name(), g.support(), accuracy, Wilson.of(rightCount, g.support()), auroc, recalibrated, change,
+            detectable));
       }
-      partial.add(new Partial(v, groups, predicted, right));
+      double[] predictedShare = share(predicted, labels.size());
+      raw.add(new VariantFindings(v, figures, predictedShare, klDivergence(predictedShare, goldShare)));
     }
     double[] holm = Holm.adjust(family.stream().mapToDouble(Double::doubleValue).toArray());
+    int next = 0;
     List<VariantFindings> out = new ArrayList<>();
-    for (Partial p : partial) {
+    for (VariantFindings v : raw) {
       List<Figures> figures = new ArrayList<>();
-      for (Group g : p.groups()) {
+      for (Figures f : v.groups()) {
         Optional<Change> change = Optional.empty();
-        if (g.test != null) {
-          double adjusted = holm[g.familyIndex];
-          change = Optional.of(new Change(g.test, adjusted, adjusted < settings.alpha(),
-              PairedBootstrap.of(subset(baselineRight, g.member()), subset(p.right(), g.member()), settings.bootstrap(), BOOTSTRAP_SEED)));
+        if (f.change().isPresent()) {
+          double adjusted = holm[next++];
+          Change c = f.change().get();
+          change = Optional.of(new Change(c.test(), adjusted, adjusted < settings.alpha(), c.interval()));
         }
-        long support = g.support();
-        OptionalDouble accuracy = support == 0 ? OptionalDouble.empty() : OptionalDouble.of((double) g.right() / support);
-        Optional<MinimumDetectableChange> detectable = p.variant().isBaseline() && support > 0
-            ? Optional.of(MinimumDetectableChange.of(accuracy.getAsDouble(), support, settings.alpha(), MinimumDetectableChange.DEFAULT_POWER))
-            : Optional.empty();
-        figures.add(new Figures(g.name(), support, accuracy, Wilson.of(g.right(), support), g.auroc(),
-            support == 0 || g.recalibratedRight().isEmpty() ? OptionalDouble.empty()
-                : OptionalDouble.of((double) g.recalibratedRight().get() / support), change, detectable));
+        figures.add(new Figures(f.group(), f.support(), f.accuracy(), f.interval(), f.auroc(), f.recalibratedAccuracy(), change,
+            f.detectable()));
       }
-      double[] share = predictedShare(p.predicted(), labels.size());
-      out.add(new VariantFindings(p.variant(), figures, share, klDivergence(share, predictedShare(gold, labels.size()))));
+      out.add(new VariantFindings(v.variant(), figures, v.predictedShare(), v.klFromGold()));
     }
     return new Findings(settings, out, folds);
+  }
+
+  /**
+   * The groups of examples figures are given for: each label's, then all of them.
+   *
+   * @param label the label's index; -1 for all examples
+   */
+  private record Group(String name, int label, boolean[] member, long support) {}
+
+  private static List<Group> groups(List<String> labels, int[] gold) {
+    List<Group> groups = new ArrayList<>();
+    for (int c = 0; c <= labels.size(); c++) {
+      boolean overall = c == labels.size();
+      boolean[] member = new boolean[gold.length];
+      long support = 0;
+      for (int i = 0; i < gold.length; i++) {
+        member[i] = overall || gold[i] == c;
+        support += member[i] ? 1 : 0;
+      }
+      groups.add(new Group(overall ? OVERALL : labels.get(c), overall ? -1 : c, member, support));
+    }
+    return groups;
+  }
+
+  private static OptionalDouble share(long count, long of) {
+    return of == 0 ? OptionalDouble.empty() : OptionalDouble.of((double) count / of);
   }
 
   /** The folds to cross-fit with: as given, or the default cut to the smallest label's examples. */
@@ -201,54 +226,6 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
     }
   }
 
-  /** A group's counts while the run's family of tests is gathered for the Holm correction. */
-  private static final class Group {
-    private final String name;
-    private final boolean[] member;
-    private final OptionalDouble auroc;
-    private final long right;
-    private final Optional<Long> recalibratedRight;
-    private McNemar test;
-    private int familyIndex = -1;
-
-    Group(String name, boolean[] member, OptionalDouble auroc, long right, Optional<Long> recalibratedRight) {
-      this.name = name;
-      this.member = member;
-      this.auroc = auroc;
-      this.right = right;
-      this.recalibratedRight = recalibratedRight;
-    }
-
-    String name() {
-      return name;
-    }
-
-    boolean[] member() {
-      return member;
-    }
-
-    OptionalDouble auroc() {
-      return auroc;
-    }
-
-    long right() {
-      return right;
-    }
-
-    Optional<Long> recalibratedRight() {
-      return recalibratedRight;
-    }
-
-    long support() {
-      long s = 0;
-      for (boolean m : member) {
-        s += m ? 1 : 0;
-      }
-      return s;
-    }
-  }
-
-  private record Partial(Variant variant, List<Group> groups, int[] predicted, boolean[] right) {}
 
   private static McNemar pairedTest(boolean[] member, boolean[] baselineRight, boolean[] right) {
     int fixed = 0;
@@ -335,7 +312,7 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
     return out;
   }
 
-  private static double[] predictedShare(int[] labelOf, int labels) {
+  private static double[] share(int[] labelOf, int labels) {
     long[] counts = new long[labels];
     for (int l : labelOf) {
       counts[l]++;

@@ -27,7 +27,7 @@ final class BlockContents {
   private BlockContents() {}
 
   /** The blocks, and the weights that several of them read and no one else does. */
-  record Contents(List<Block> blocks, List<SharedWeights> sharedWeights) {}
+  record Contents(List<Block> blocks, List<CrossLayerWeights> sharedWeights) {}
 
   static Contents of(Graph graph, TensorIndex index, List<String> boundaries) {
     List<Node> nodes = index.nodes();
@@ -96,7 +96,7 @@ final class BlockContents {
    * them. Scalars and integer tensors do not count: exporters share constants and reshape shapes
    * between layers, which are no weights.
    */
-  private static List<SharedWeights> sharedWeights(Graph graph, TensorIndex index, int[] owner) {
+  private static List<CrossLayerWeights> sharedWeights(Graph graph, TensorIndex index, int[] owner) {
     Map<List<Integer>, long[]> groups = new LinkedHashMap<>();
     for (String name : graph.initializers().keySet()) {
       WeightInfo w = graph.weight(name).orElseThrow();
@@ -114,9 +114,9 @@ final class BlockContents {
       sums[0] += w.elementCount();
       sums[1] += w.byteSize();
     }
-    List<SharedWeights> shared = new ArrayList<>();
-    groups.forEach((layers, sums) -> shared.add(new SharedWeights(layers, sums[0], sums[1])));
-    shared.sort(Comparator.comparing((SharedWeights s) -> s.layers().get(0)).thenComparing(s -> s.layers().size()));
+    List<CrossLayerWeights> shared = new ArrayList<>();
+    groups.forEach((layers, sums) -> shared.add(new CrossLayerWeights(layers, sums[0], sums[1])));
+    shared.sort(Comparator.comparing((CrossLayerWeights s) -> s.layers().get(0)).thenComparing(s -> s.layers().size()));
     return shared;
   }
 

@@ -36,7 +36,7 @@ public record EncoderLayout(
     long embeddingWidth,
     long embeddingRows,
     long positionRows,
-    List<SharedWeights> sharedWeights) {
+    List<CrossLayerWeights> sharedWeights) {
 
   public EncoderLayout {
     boundaries = List.copyOf(boundaries);

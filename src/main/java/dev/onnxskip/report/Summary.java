@@ -132,12 +132,12 @@ public final class Summary {
     String name = results.labels().get(label);
     List<Findings.VariantFindings> spans = findings.variants().subList(1, findings.variants().size());
     List<Findings.VariantFindings> harmful = spans.stream()
-        .filter(v -> changeOf(v, label).filter(c -> c.significant() && c.test().broken() > c.test().fixed()).isPresent())
+        .filter(v -> significantDrop(v, label))
         .sorted(Comparator.<Findings.VariantFindings>comparingDouble(v -> v.groups().get(label).accuracy().orElse(0))
             .thenComparingInt(v -> ((SkipSpan) v.variant()).length()))
         .toList();
     List<Findings.VariantFindings> harmless = spans.stream()
-        .filter(v -> changeOf(v, label).filter(c -> c.significant() && c.test().broken() > c.test().fixed()).isEmpty())
+        .filter(v -> !significantDrop(v, label))
         .sorted(Comparator.<Findings.VariantFindings>comparingInt(v -> -((SkipSpan) v.variant()).length())
             .thenComparingDouble(v -> -v.groups().get(label).accuracy().orElse(0)))
         .toList();
@@ -194,8 +194,9 @@ public final class Summary {
         + " decision (recalibration restores it) and %d by losing information.", label, harmful, spans, alpha, shifts, harmful - shifts);
   }
 
-  private static Optional<Findings.Change> changeOf(Findings.VariantFindings v, int label) {
-    return v.groups().get(label).change();
+  /** A significant change that broke more of the label's examples than it fixed. */
+  private static boolean significantDrop(Findings.VariantFindings v, int label) {
+    return v.groups().get(label).change().filter(c -> c.significant() && c.test().broken() > c.test().fixed()).isPresent();
   }
 
   /** A relative link; the angle brackets let the file name hold parentheses. */

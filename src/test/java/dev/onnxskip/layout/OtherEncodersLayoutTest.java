@@ -30,7 +30,7 @@ class OtherEncodersLayoutTest {
     }
     // 4 (256^2 + 256) + (256 x 512 + 512) + (512 x 256 + 256) + 4 x 256, in float32.
     long expected = 4L * (256 * 256 + 256) + (256L * 512 + 512) + (512L * 256 + 256) + 4 * 256;
-    assertEquals(List.of(new SharedWeights(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), expected, 4 * expected)),
+    assertEquals(List.of(new CrossLayerWeights(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), expected, 4 * expected)),
         layout.sharedWeights());
     assertEquals("0-11", layout.sharedWeights().get(0).describeLayers());
     assertEquals("12 attention blocks on the residual stream, 2 LayerNorms each", layout.evidence());

@@ -12,9 +12,9 @@ import java.util.stream.Collectors;
  * @param parameterCount elements of those initializers, each counted once
  * @param parameterBytes bytes of those initializers
  */
-public record SharedWeights(List<Integer> layers, long parameterCount, long parameterBytes) {
+public record CrossLayerWeights(List<Integer> layers, long parameterCount, long parameterBytes) {
 
-  public SharedWeights {
+  public CrossLayerWeights {
     layers = List.copyOf(layers);
   }
 
