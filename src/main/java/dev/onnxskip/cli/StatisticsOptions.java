@@ -19,7 +19,12 @@ public final class StatisticsOptions {
           + " (default: 5, or that many where it is fewer).")
   private Integer folds;
 
+  @Option(names = "--head-refit", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Where the model's head is linear, fit a fresh one on each variant's features (cross-fitted) and report"
+          + " its accuracy; --no-head-refit skips it (default: on).")
+  private boolean headRefit;
+
   Findings.Settings settings() {
-    return new Findings.Settings(alpha, bootstrap, folds == null ? 0 : folds);
+    return new Findings.Settings(alpha, bootstrap, folds == null ? 0 : folds, headRefit);
   }
 }

@@ -92,6 +92,7 @@ public record EvalConfig(Inputs inputs, ModelReading reading, String spans, Batc
     m.put("alpha", statistics.alpha());
     m.put("bootstrap", statistics.bootstrap());
     m.put("folds", statistics.folds() == 0 ? "default" : statistics.folds());
+    m.put("head_refit", statistics.headRefit());
     return m;
   }
 }

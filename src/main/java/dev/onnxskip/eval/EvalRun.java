@@ -13,11 +13,14 @@ import dev.onnxskip.graph.Digests;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.layout.ClassifierHead;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
+import dev.onnxskip.rewrite.HeadFeatures;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SkipSpans;
 import dev.onnxskip.rewrite.Variant;
+import dev.onnxskip.runtime.ClassifierOutputs;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.OrtRuntime;
 import java.nio.file.Path;
@@ -101,7 +104,25 @@ public final class EvalRun {
 
   /** What the model, its layout and the data are, once loaded and checked against each other. */
   private record Loaded(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, List<SkipSpan> spans,
-      LabelledData data, LabelSet labels, int[] gold, BatchSource batches) {}
+      LabelledData data, LabelSet labels, int[] gold, BatchSource batches, ClassifierHead head) {}
+
+  /**
+   * The model the engines run, and the features they fetch beside the logits: the linear head's input
+   * where a head is to be refit.
+   */
+  private record EngineModel(OnnxModel model, Optional<String> features, Findings.Refit refit) {
+
+    static EngineModel of(EvalConfig cfg, Loaded in) {
+      if (!cfg.statistics().headRefit()) {
+        return new EngineModel(in.model(), Optional.empty(), Findings.Refit.absent("turned off (--no-head-refit)"));
+      }
+      if (in.head() instanceof ClassifierHead.Linear linear) {
+        return new EngineModel(HeadFeatures.expose(in.model(), linear, in.signature().logitsOutput()), Optional.of(linear.features()),
+            new Findings.Refit(true, "features '" + linear.features() + "', width " + linear.width()));
+      }
+      return new EngineModel(in.model(), Optional.empty(), Findings.Refit.absent(((ClassifierHead.NotLinear) in.head()).reason()));
+    }
+  }
 
   /** Digests of every input, which the journal's run key and results.json's provenance are made of. */
   private record InputDigests(String model, Map<String, String> externalData, String data, String tokenizer) {
@@ -131,12 +152,17 @@ public final class EvalRun {
     List<Variant> all = new ArrayList<>();
     all.add(Variant.BASELINE);
     all.addAll(in.spans());
+    EngineModel engineModel = EngineModel.of(cfg, in);
     Map<Variant, float[][]> logits = new LinkedHashMap<>();
-    all.forEach(v -> logits.put(v, new float[in.data().size()][]));
+    Map<Variant, float[][]> features = new LinkedHashMap<>();
+    for (Variant v : all) {
+      logits.put(v, new float[in.data().size()][]);
+      features.put(v, new float[in.data().size()][]);
+    }
     long started = System.nanoTime();
-    int resumed = evaluate(cfg, in, digests, runtime, outDir, resume, force, all, logits, listener);
+    int resumed = evaluate(cfg, in, engineModel, digests, runtime, outDir, resume, force, all, logits, features, listener);
     double seconds = (System.nanoTime() - started) / 1e9;
-    RunResults results = score(cfg, in, digests, runtime, all, logits);
+    RunResults results = score(cfg, in, engineModel.refit(), digests, runtime, all, logits, features);
     Predictions predictions = new Predictions(in.data().examples(), in.labels().names(), in.gold(), logits);
     Timing timing = new Timing(cfg.execution().engine().cliName(), runtime.note(), cfg.execution().threads(), seconds, in.data().size(), all.size() - resumed);
     return new Outcome(results, predictions, timing, resumed);
@@ -170,7 +196,7 @@ public final class EvalRun {
     BatchSource batches = fixed.sequence().isPresent()
         ? BatchPlan.padded(encoded, cfg.batching().batchSize(), order, Math.toIntExact(fixed.sequence().getAsLong()))
         : BatchPlan.of(encoded, cfg.batching().batchSize(), order, BatchPlan.Padding.LONGEST_IN_BATCH);
-    return new Loaded(model, layout, signature, spans, data, labels, gold, batches);
+    return new Loaded(model, layout, signature, spans, data, labels, gold, batches, ClassifierHead.of(model, signature.logitsOutput()));
   }
 
   private static InputDigests digest(EvalConfig cfg, OnnxModel model) {
@@ -184,18 +210,16 @@ public final class EvalRun {
    *
    * @return how many variants the journal held whole
    */
-  private static int evaluate(EvalConfig cfg, Loaded in, InputDigests digests, OrtRuntime runtime, Path outDir, boolean resume,
-      boolean force, List<Variant> all, Map<Variant, float[][]> logits, Listener listener) {
+  private static int evaluate(EvalConfig cfg, Loaded in, EngineModel engineModel, InputDigests digests, OrtRuntime runtime, Path outDir,
+      boolean resume, boolean force, List<Variant> all, Map<Variant, float[][]> logits, Map<Variant, float[][]> features,
+      Listener listener) {
     try (Journal journal = Journal.open(outDir, runKey(cfg, digests), resume, force)) {
       if (force) {
         listener.startingOver();
       }
       for (Journal.Entry e : journal.done()) {
-        float[][] target = logits.get(e.variant());
-        if (target != null) {
-          for (int i = 0; i < e.rows().length; i++) {
-            target[e.rows()[i]] = e.logits()[i];
-          }
+        if (logits.containsKey(e.variant())) {
+          keep(e.variant(), e.rows(), e.outputs(), logits, features);
         }
       }
       List<Variant> todo = all.stream().filter(v -> !complete(logits.get(v))).toList();
@@ -215,12 +239,9 @@ public final class EvalRun {
         int[] finished = {resumed};
         EvalEngine.Sink sink = new EvalEngine.Sink() {
           @Override
-          public void done(Variant variant, int[] rows, float[][] values) {
-            float[][] target = logits.get(variant);
-            for (int i = 0; i < rows.length; i++) {
-              target[rows[i]] = values[i];
-            }
-            pending.add(new Journal.Entry(variant, rows, values));
+          public void done(Variant variant, int[] rows, ClassifierOutputs outputs) {
+            keep(variant, rows, outputs, logits, features);
+            pending.add(new Journal.Entry(variant, rows, outputs));
           }
 
           @Override
@@ -234,15 +255,28 @@ public final class EvalRun {
             }
           }
         };
-        runEngine(cfg, in.model(), in.layout(), in.signature(), runtime, in.batches(), digests.model(), todo, skipBatches, sink,
+        runEngine(cfg, engineModel, in.layout(), in.signature(), runtime, in.batches(), digests.model(), todo, skipBatches, sink,
             listener);
       }
       return resumed;
     }
   }
 
-  private static RunResults score(EvalConfig cfg, Loaded in, InputDigests digests, OrtRuntime runtime, List<Variant> all,
-      Map<Variant, float[][]> logits) {
+  /** Puts one piece of finished work in its rows of the run's logits and features. */
+  private static void keep(Variant variant, int[] rows, ClassifierOutputs outputs, Map<Variant, float[][]> logits,
+      Map<Variant, float[][]> features) {
+    for (int i = 0; i < rows.length; i++) {
+      logits.get(variant)[rows[i]] = outputs.logits()[i];
+    }
+    outputs.features().ifPresent(f -> {
+      for (int i = 0; i < rows.length; i++) {
+        features.get(variant)[rows[i]] = f[i];
+      }
+    });
+  }
+
+  private static RunResults score(EvalConfig cfg, Loaded in, Findings.Refit refit, InputDigests digests, OrtRuntime runtime,
+      List<Variant> all, Map<Variant, float[][]> logits, Map<Variant, float[][]> features) {
     List<VariantResult> variants = new ArrayList<>();
     for (Variant v : all) {
       variants.add(new VariantResult(v, Metrics.of(in.labels().names(), in.gold(), argmax(logits.get(v)))));
@@ -254,20 +288,21 @@ public final class EvalRun {
     provenance.put("onnx_skip_version", ToolVersion.get());
     provenance.put("onnxruntime_version", OrtRuntime.ortVersion());
     provenance.put("device", runtime.device().toString());
-    Findings findings = Findings.of(cfg.statistics(), in.labels().names(), in.gold(), all, logits);
+    Findings findings = Findings.of(cfg.statistics(), in.labels().names(), in.gold(), all, logits, features, refit);
     return new RunResults(cfg.describe(), provenance, in.labels().names(), in.layout().layers(), variants,
         Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), Optional.of(findings));
   }
 
-  private static void runEngine(EvalConfig cfg, OnnxModel model, EncoderLayout layout, ClassifierSignature signature,
+  private static void runEngine(EvalConfig cfg, EngineModel model, EncoderLayout layout, ClassifierSignature signature,
       OrtRuntime runtime, BatchSource batches, String modelSha, List<Variant> todo, Set<Integer> skipBatches,
       EvalEngine.Sink sink, Listener listener) {
     if (cfg.execution().engine() == EngineKind.NAIVE) {
-      new NaiveEngine(model, layout, signature, runtime, batches, modelSha).run(todo, skipBatches, sink, listener::examples);
+      new NaiveEngine(model.model(), layout, signature, runtime, batches, modelSha, model.features())
+          .run(todo, skipBatches, sink, listener::examples);
     } else {
       SharedPrefixEngine shared;
       try {
-        shared = new SharedPrefixEngine(model, layout, signature, runtime, batches);
+        shared = new SharedPrefixEngine(model.model(), layout, signature, runtime, batches, model.features());
       } catch (OnnxSkipException e) {
         // Splitting can fail where a whole variant runs (e.g. a fused op whose side output a later
         // layer reads); the message alone would not tell the user there is another way.

@@ -3,7 +3,10 @@ package dev.onnxskip.eval;
 import dev.onnxskip.UsageException;
 import dev.onnxskip.rewrite.Variant;
 import dev.onnxskip.stats.Auroc;
+import dev.onnxskip.stats.BalancedAccuracy;
 import dev.onnxskip.stats.ClassOffsets;
+import dev.onnxskip.stats.Folds;
+import dev.onnxskip.stats.HeadRefit;
 import dev.onnxskip.stats.Holm;
 import dev.onnxskip.stats.McNemar;
 import dev.onnxskip.stats.MinimumDetectableChange;
@@ -15,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What a run's scores support, per variant and per group of examples (each gold label, and all of
@@ -26,10 +30,11 @@ import java.util.OptionalDouble;
  * that is the set of claims a reader of the heatmaps makes at once.
  *
  * @param variants in the order of the run's variants, the baseline first
- * @param folds the folds the recalibration was cross-fitted with; 0 when a label had too few
- *     examples for any
+ * @param folds the folds the recalibration and the head refit were cross-fitted with; 0 when a label
+ *     had too few examples for any
+ * @param headRefit whether a fresh linear head was fitted on each variant's features
  */
-public record Findings(Settings settings, List<VariantFindings> variants, int folds) {
+public record Findings(Settings settings, List<VariantFindings> variants, int folds, Refit headRefit) {
 
   /** The name of the group of all examples, beside the label names. */
   public static final String OVERALL = "overall";
@@ -42,12 +47,19 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
    *
    * @param alpha the family-wise error rate of the Holm-corrected tests
    * @param bootstrap resamples of the paired bootstrap; 0 for none
-   * @param folds folds of the cross-fitted recalibration; 0 for {@link #DEFAULT_FOLDS}, or as many
-   *     as the smallest label has examples where that is fewer
+   * @param folds folds of the cross-fitted recalibration and head refit; 0 for {@link
+   *     #DEFAULT_FOLDS}, or as many as the smallest label has examples where that is fewer
+   * @param headRefit whether to fit a fresh head on each variant's features where the model's head is
+   *     linear; the engines then fetch the features too
    */
-  public record Settings(double alpha, int bootstrap, int folds) {
+  public record Settings(double alpha, int bootstrap, int folds, boolean headRefit) {
     public static final int DEFAULT_FOLDS = 5;
-    public static final Settings DEFAULT = new Settings(0.05, 1000, 0);
+    public static final Settings DEFAULT = new Settings(0.05, 1000, 0, true);
+
+    /** With the head refit on. */
+    public Settings(double alpha, int bootstrap, int folds) {
+      this(alpha, bootstrap, folds, true);
+    }
 
     /** @throws UsageException naming the option of a value out of range */
     public Settings {
@@ -64,14 +76,28 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
   }
 
   /**
+   * Whether a fresh linear head was fitted on every variant's features.
+   *
+   * @param note the features the head read when computed ({@code "features 'x', width 384"}), and
+   *     otherwise why not, in a sentence
+   */
+  public record Refit(boolean computed, String note) {
+    public static Refit absent(String reason) {
+      return new Refit(false, reason);
+    }
+  }
+
+  /**
    * A variant's change against the baseline on one group of examples.
    *
    * @param test the exact McNemar test of the examples it fixed against those it broke
+   * @param churn the share of the group whose predicted label differs from the baseline's (with
+   *     more than two labels, also those moved from one wrong label to another)
    * @param holm the test's p-value after the Holm correction over the run's family
    * @param significant whether {@code holm} is below alpha
    * @param interval the paired bootstrap interval of the change in accuracy, unless turned off
    */
-  public record Change(McNemar test, double holm, boolean significant, Optional<PairedBootstrap> interval) {}
+  public record Change(McNemar test, double churn, double holm, boolean significant, Optional<PairedBootstrap> interval) {}
 
   /**
    * One variant's figures on one group of examples.
@@ -83,36 +109,55 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
    *     undefined
    * @param recalibratedAccuracy the accuracy after per-class offsets fitted on the other folds; empty
    *     without examples, or without folds
+   * @param refitAccuracy the accuracy of a fresh linear head fitted on the other folds' features;
+   *     empty where no head was refit
    * @param change against the baseline; empty for the baseline and for a group without examples
    * @param detectable for the baseline only: the smallest change this group's support lets a test detect
    */
   public record Figures(String group, long support, OptionalDouble accuracy, Optional<Wilson> interval, OptionalDouble auroc,
-      OptionalDouble recalibratedAccuracy, Optional<Change> change, Optional<MinimumDetectableChange> detectable) {}
+      OptionalDouble recalibratedAccuracy, OptionalDouble refitAccuracy, Optional<Change> change,
+      Optional<MinimumDetectableChange> detectable) {}
 
   /**
    * One variant's findings.
    *
    * @param groups every label's figures in label order, then the overall ones
+   * @param balanced the mean of the labels' recalls, with its interval; empty without examples
    * @param predictedShare the share of examples predicted as each label
    * @param klFromGold the Kullback–Leibler divergence, in nats, of the predicted label distribution
    *     from the gold one: 0 when the variant predicts each label as often as it occurs, large when
    *     its predictions collapse onto few labels (infinite when it predicts a label absent from the data)
    */
-  public record VariantFindings(Variant variant, List<Figures> groups, double[] predictedShare, double klFromGold) {
+  public record VariantFindings(Variant variant, List<Figures> groups, Optional<BalancedAccuracy> balanced, double[] predictedShare,
+      double klFromGold) {
 
     public Figures overall() {
       return groups.get(groups.size() - 1);
     }
   }
 
+  /** Without a head refit. */
+  public static Findings of(Settings settings, List<String> labels, int[] gold, List<Variant> variants, Map<Variant, float[][]> logits) {
+    return of(settings, labels, gold, variants, logits, Map.of(), Refit.absent("no features were fetched"));
+  }
+
   /**
    * @param logits every variant's logits, the baseline among them
+   * @param features every variant's features where {@code headRefit} is computed, otherwise unread
    * @param variants the variants in report order, the baseline first
    */
-  public static Findings of(Settings settings, List<String> labels, int[] gold, List<Variant> variants, Map<Variant, float[][]> logits) {
+  public static Findings of(Settings settings, List<String> labels, int[] gold, List<Variant> variants, Map<Variant, float[][]> logits,
+      Map<Variant, float[][]> features, Refit headRefit) {
     int folds = folds(settings, labels.size(), gold);
+    // The refits are independent and the slowest part: one per variant, on the run's cores.
+    Map<Variant, boolean[]> refitRight = new ConcurrentHashMap<>();
+    if (headRefit.computed() && folds > 0) {
+      Folds split = Folds.of(gold.length, folds);
+      variants.parallelStream().forEach(v -> refitRight.put(v, correct(HeadRefit.crossFitted(features.get(v), gold, split), gold)));
+    }
     List<Group> groups = groups(labels, gold);
-    boolean[] baselineRight = correct(EvalRun.argmax(logits.get(Variant.BASELINE)), gold);
+    int[] baselinePredicted = EvalRun.argmax(logits.get(Variant.BASELINE));
+    boolean[] baselineRight = correct(baselinePredicted, gold);
     double[] goldShare = share(gold, labels.size());
     // First each variant's figures with the raw tests; then, the family complete, the Holm correction.
     List<VariantFindings> raw = new ArrayList<>();
@@ -131,7 +176,7 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
         if (!v.isBaseline() && g.support() > 0) {
           McNemar test = pairedTest(g.member(), baselineRight, right);
           family.add(test.pValue());
-          change = Optional.of(new Change(test, Double.NaN, false,
+          change = Optional.of(new Change(test, churn(g.member(), baselinePredicted, predicted, g.support()), Double.NaN, false,
               PairedBootstrap.of(subset(baselineRight, g.member()), subset(right, g.member()), settings.bootstrap(), BOOTSTRAP_SEED)));
         }
         long rightCount = count(g.member(), right);
@@ -141,11 +186,12 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
             : Optional.empty();
         OptionalDouble recalibrated = recalibratedRight.isEmpty() ? OptionalDouble.empty()
             : share(count(g.member(), recalibratedRight.get()), g.support());
-        figures.add(new Figures(g.name(), g.support(), accuracy, Wilson.of(rightCount, g.support()), auroc, recalibrated, change,
+        OptionalDouble refit = refitRight.containsKey(v) ? share(count(g.member(), refitRight.get(v)), g.support()) : OptionalDouble.empty();
+        figures.add(new Figures(g.name(), g.support(), accuracy, Wilson.of(rightCount, g.support()), auroc, recalibrated, refit, change,
             detectable));
       }
       double[] predictedShare = share(predicted, labels.size());
-      raw.add(new VariantFindings(v, figures, predictedShare, klDivergence(predictedShare, goldShare)));
+      raw.add(new VariantFindings(v, figures, balanced(groups, right), predictedShare, klDivergence(predictedShare, goldShare)));
     }
     double[] holm = Holm.adjust(family.stream().mapToDouble(Double::doubleValue).toArray());
     int next = 0;
@@ -157,14 +203,22 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
         if (f.change().isPresent()) {
           double adjusted = holm[next++];
           Change c = f.change().get();
-          change = Optional.of(new Change(c.test(), adjusted, adjusted < settings.alpha(), c.interval()));
+          change = Optional.of(new Change(c.test(), c.churn(), adjusted, adjusted < settings.alpha(), c.interval()));
         }
-        figures.add(new Figures(f.group(), f.support(), f.accuracy(), f.interval(), f.auroc(), f.recalibratedAccuracy(), change,
-            f.detectable()));
+        figures.add(new Figures(f.group(), f.support(), f.accuracy(), f.interval(), f.auroc(), f.recalibratedAccuracy(),
+            f.refitAccuracy(), change, f.detectable()));
       }
-      out.add(new VariantFindings(v.variant(), figures, v.predictedShare(), v.klFromGold()));
+      out.add(new VariantFindings(v.variant(), figures, v.balanced(), v.predictedShare(), v.klFromGold()));
     }
-    return new Findings(settings, out, folds);
+    return new Findings(settings, out, folds, folds > 0 ? headRefit
+        : Refit.absent("a label has fewer than two examples, too few to cross-fit a head"));
+  }
+
+  private static Optional<BalancedAccuracy> balanced(List<Group> groups, boolean[] right) {
+    List<Group> labels = groups.stream().filter(g -> g.label() >= 0).toList();
+    long[] rightCount = labels.stream().mapToLong(g -> count(g.member(), right)).toArray();
+    long[] support = labels.stream().mapToLong(Group::support).toArray();
+    return BalancedAccuracy.of(rightCount, support, Wilson.DEFAULT_CONFIDENCE);
   }
 
   /**
@@ -240,6 +294,14 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
       }
     }
     return McNemar.test(fixed, broken);
+  }
+
+  private static double churn(boolean[] member, int[] baseline, int[] predicted, long support) {
+    long changed = 0;
+    for (int i = 0; i < member.length; i++) {
+      changed += member[i] && baseline[i] != predicted[i] ? 1 : 0;
+    }
+    return (double) changed / support;
   }
 
   private static boolean[] correct(int[] predicted, int[] gold) {

@@ -10,10 +10,13 @@ import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.UsageException;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.Variant;
+import dev.onnxskip.runtime.ClassifierOutputs;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -22,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -45,8 +49,21 @@ public final class Journal implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> NON_FINITE = Set.of("NaN", "Infinity", "-Infinity");
 
-  /** Logits of some examples under one variant: its span (empty for the baseline) and dataset rows. */
-  public record Entry(Variant variant, int[] rows, float[][] logits) {}
+  /**
+   * The outputs of some examples under one variant, at their dataset rows. The features a linear
+   * head reads, where the run fetched them, are kept as base64 of little-endian float32: exact, and a
+   * quarter of the size of decimal text.
+   */
+  public record Entry(Variant variant, int[] rows, ClassifierOutputs outputs) {
+
+    public Entry(Variant variant, int[] rows, float[][] logits) {
+      this(variant, rows, ClassifierOutputs.logitsOnly(logits));
+    }
+
+    public float[][] logits() {
+      return outputs.logits();
+    }
+  }
 
   private final Path file;
   private final Path lockFile;
@@ -159,6 +176,17 @@ public final class Journal implements AutoCloseable {
         r.add(f);
       }
     }
+    entry.outputs().features().ifPresent(features -> {
+      int width = features.length == 0 ? 0 : features[0].length;
+      ByteBuffer bytes = ByteBuffer.allocate(features.length * width * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      for (float[] row : features) {
+        for (float f : row) {
+          bytes.putFloat(f);
+        }
+      }
+      line.put("features_width", width);
+      line.put("features", Base64.getEncoder().encodeToString(bytes.array()));
+    });
     return line.toString();
   }
 
@@ -301,7 +329,39 @@ public final class Journal implements AutoCloseable {
         }
       }
     }
-    return Optional.of(new Entry(span, rows, logits));
+    Optional<float[][]> features = Optional.empty();
+    if (node.has("features")) {
+      Optional<float[][]> read = features(node, rows.length);
+      if (read.isEmpty()) {
+        return Optional.empty();
+      }
+      features = read;
+    }
+    return Optional.of(new Entry(span, rows, new ClassifierOutputs(logits, features)));
+  }
+
+  /** The base64 features of an entry of {@code rows} rows, or empty when they are not well formed. */
+  private static Optional<float[][]> features(JsonNode node, int rows) {
+    JsonNode width = node.get("features_width");
+    if (width == null || !width.canConvertToInt() || width.asInt() < 0 || !node.get("features").isTextual()) {
+      return Optional.empty();
+    }
+    byte[] raw;
+    try {
+      raw = Base64.getDecoder().decode(node.get("features").asText());
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+    int w = width.asInt();
+    if (raw.length != (long) rows * w * Float.BYTES) {
+      return Optional.empty();
+    }
+    FloatBuffer values = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    float[][] features = new float[rows][w];
+    for (float[] row : features) {
+      values.get(row);
+    }
+    return Optional.of(features);
   }
 
   private static String abbreviate(String key) {

@@ -7,12 +7,15 @@ import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.rewrite.SkipRewriter;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.Variant;
+import dev.onnxskip.runtime.ClassifierOutputs;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.OrtRuntime;
 import dev.onnxskip.runtime.VariantSession;
 import dev.onnxskip.runtime.WeightBuffers;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -27,15 +30,21 @@ public final class NaiveEngine implements EvalEngine {
   private final OrtRuntime runtime;
   private final BatchSource batches;
   private final String sourceSha256;
+  private final Optional<String> features;
 
+  /**
+   * @param features a graph output of {@code model} to fetch beside the logits (the head's input),
+   *     or empty
+   */
   public NaiveEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, OrtRuntime runtime,
-      BatchSource batches, String sourceSha256) {
+      BatchSource batches, String sourceSha256, Optional<String> features) {
     this.model = model;
     this.layout = layout;
     this.signature = signature;
     this.runtime = runtime;
     this.batches = batches;
     this.sourceSha256 = sourceSha256;
+    this.features = features;
   }
 
   @Override
@@ -51,7 +60,7 @@ public final class NaiveEngine implements EvalEngine {
     OnnxModel variant = which instanceof SkipSpan s ? SkipRewriter.variant(model, layout, s, sourceSha256) : model;
     String label = which.isBaseline() ? "the baseline model" : "variant skipping layers " + which;
     List<int[]> rows = new ArrayList<>();
-    List<float[]> logits = new ArrayList<>();
+    List<ClassifierOutputs> outputs = new ArrayList<>();
     try (VariantSession session = VariantSession.open(variant, signature, runtime, label, weights)) {
       for (int b = 0; b < batches.batchCount(); b++) {
         if (skipBatches.contains(b)) {
@@ -59,12 +68,12 @@ public final class NaiveEngine implements EvalEngine {
         }
         Batch batch = batches.batch(b);
         rows.add(batch.exampleIndices());
-        logits.addAll(List.of(session.logits(batch)));
+        outputs.add(session.outputs(batch, features));
         progress.examples(batch.batchSize());
       }
     }
     // One journal entry per variant: the naive engine's unit of work is a whole session.
-    sink.done(which, rows.stream().flatMapToInt(java.util.Arrays::stream).toArray(), logits.toArray(new float[0][]));
+    sink.done(which, rows.stream().flatMapToInt(Arrays::stream).toArray(), ClassifierOutputs.concat(outputs));
     sink.flush();
   }
 }

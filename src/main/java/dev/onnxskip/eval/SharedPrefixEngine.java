@@ -15,6 +15,7 @@ import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SubModels;
 import dev.onnxskip.rewrite.SwitchedLayers;
 import dev.onnxskip.rewrite.Variant;
+import dev.onnxskip.runtime.ClassifierOutputs;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.ModelSession;
 import dev.onnxskip.runtime.OrtErrors;
@@ -30,8 +31,10 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -80,13 +83,21 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   private final Set<String> tokenInputs = new HashSet<>();
   private final OnnxTensor runLayer;
   private final OnnxTensor skipLayer;
+  private final Optional<String> features;
+  private final Set<String> headOutputs = new LinkedHashSet<>();
 
-  public SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, OrtRuntime runtime, BatchSource batches) {
-    this(model, layout, signature, runtime, batches, STACK_TOKENS);
+  /**
+   * @param features a graph output of {@code model} to fetch beside the logits (the head's input),
+   *     or empty
+   */
+  public SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, OrtRuntime runtime, BatchSource batches,
+      Optional<String> features) {
+    this(model, layout, signature, runtime, batches, features, STACK_TOKENS);
   }
 
   /** With another bound on the token rows of a stacked run, for tests that need stacks cut into chunks. */
-  SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, OrtRuntime runtime, BatchSource batches, int stackTokens) {
+  SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, OrtRuntime runtime, BatchSource batches,
+      Optional<String> features, int stackTokens) {
     if (layout.streamElemType() != ElementType.FLOAT) {
       throw new OnnxSkipException(model.describe() + ": the residual stream " + layout.boundary(0)
           + " is not float32; the shared engine stacks float32 states only (use --engine naive)");
@@ -95,8 +106,11 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     this.signature = signature;
     this.batches = batches;
     this.stackTokens = stackTokens;
+    this.features = features;
+    headOutputs.add(signature.logitsOutput());
+    features.ifPresent(headOutputs::add);
     OnnxModel inlined = ExternalData.inline(model);
-    OnnxModel switched = SwitchedLayers.apply(inlined, layout, signature.logitsOutput());
+    OnnxModel switched = SwitchedLayers.apply(inlined, layout, headOutputs.toArray(String[]::new));
     List<AutoCloseable> opened = new ArrayList<>();
     try {
       embeddings = open(SubModels.prefix(inlined, layout, 0), runtime, "the embeddings", opened);
@@ -151,7 +165,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
       }
       Batch batch = batches.batch(b);
       try (BatchRun run = new BatchRun(batch, buffers)) {
-        float[][] baseline = run.prefix(prefixDepth);
+        ClassifierOutputs baseline = run.prefix(prefixDepth);
         if (wantBaseline) {
           sink.done(Variant.BASELINE, batch.exampleIndices(), baseline);
         }
@@ -216,9 +230,9 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
 
     /**
      * Runs the embeddings and layers 0..depth-1, leaving h_0..h_L in the state buffer (those past
-     * {@code depth} equal h_depth), and returns the baseline logits when depth is L.
+     * {@code depth} equal h_depth), and returns the baseline's outputs when depth is L.
      */
-    float[][] prefix(int depth) throws OrtException {
+    ClassifierOutputs prefix(int depth) throws OrtException {
       try (OrtSession.Result result = embeddings.session().run(feeds(embeddings, 1))) {
         OnnxTensor h0 = (OnnxTensor) result.get(0);
         long[] shape = h0.getInfo().getShape();
@@ -238,8 +252,8 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
           outputs.put(layout.boundary(k), OnnxTensor.createTensor(ENV, states(k, 1), shape(1)));
         }
         Map<String, OnnxTensor> feeds = switched(1, h0, depth - 1, -1);
-        try (OrtSession.Result result = encoder.session().run(feeds, Set.of(signature.logitsOutput()), outputs)) {
-          return logits(result, 1);
+        try (OrtSession.Result result = encoder.session().run(feeds, headOutputs, outputs)) {
+          return headOutputs(result, 1);
         }
       } finally {
         outputs.values().forEach(OnnxTensor::close);
@@ -269,13 +283,13 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
             slice(stack, i * stateSize(), stateSize()).put(states(chunk.get(i), 1));
           }
         }
-        float[][] logits;
+        ClassifierOutputs stacked;
         try (OnnxTensor input = OnnxTensor.createTensor(ENV, stack, shape(copies));
-            OrtSession.Result result = encoder.session().run(switched(copies, input, layout.layers() - 1, end), Set.of(signature.logitsOutput()))) {
-          logits = logits(result, copies);
+            OrtSession.Result result = encoder.session().run(switched(copies, input, layout.layers() - 1, end), headOutputs)) {
+          stacked = headOutputs(result, copies);
         }
         for (int i = 0; i < copies; i++) {
-          sink.done(new SkipSpan(chunk.get(i), end), batch.exampleIndices(), Arrays.copyOfRange(logits, i * n, (i + 1) * n));
+          sink.done(new SkipSpan(chunk.get(i), end), batch.exampleIndices(), stacked.rows(i * n, (i + 1) * n));
         }
       }
     }
@@ -293,12 +307,18 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
       return feeds;
     }
 
-    private float[][] logits(OrtSession.Result result, int copies) throws OrtException {
-      Object value = result.get(signature.logitsOutput()).orElseThrow().getValue();
-      if (!(value instanceof float[][] logits) || logits.length != copies * n) {
-        throw new OnnxSkipException("the classifier output '" + signature.logitsOutput() + "' is not float logits of shape [batch, labels]");
+    private ClassifierOutputs headOutputs(OrtSession.Result result, int copies) throws OrtException {
+      Optional<float[][]> pooled = features.isEmpty() ? Optional.empty()
+          : Optional.of(rows(result, features.get(), copies, "features of shape [batch, width]"));
+      return new ClassifierOutputs(rows(result, signature.logitsOutput(), copies, "logits of shape [batch, labels]"), pooled);
+    }
+
+    private float[][] rows(OrtSession.Result result, String output, int copies, String expected) throws OrtException {
+      Object value = result.get(output).orElseThrow().getValue();
+      if (!(value instanceof float[][] rows) || rows.length != copies * n) {
+        throw new OnnxSkipException("the classifier output '" + output + "' is not float " + expected);
       }
-      return logits;
+      return rows;
     }
 
     /** The token tensors a session reads, tiled {@code copies} times; made once per batch and height. */

@@ -2,6 +2,8 @@ package dev.onnxskip.report;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.onnxskip.eval.Findings;
+import dev.onnxskip.stats.BalancedAccuracy;
+import dev.onnxskip.stats.HeadRefit;
 import dev.onnxskip.stats.MinimumDetectableChange;
 import dev.onnxskip.stats.PairedBootstrap;
 import dev.onnxskip.stats.Wilson;
@@ -11,7 +13,7 @@ import java.util.OptionalDouble;
 
 /**
  * The {@code findings} of a variant in results.json: per label and overall, the accuracy's Wilson
- * interval, AUROC, recalibrated accuracy and, against the baseline, the McNemar test with its Holm
+ * interval, AUROC, recalibrated and refit-head accuracy, balanced accuracy and, against the baseline, the McNemar test with its Holm
  * correction and the bootstrap interval of the change; and the predicted label distribution.
  */
 final class FindingsJson {
@@ -32,12 +34,28 @@ final class FindingsJson {
     node.put("interval_confidence", Wilson.DEFAULT_CONFIDENCE);
     node.put("detectable_change_power", MinimumDetectableChange.DEFAULT_POWER);
     node.put("holm_family", "every span's test against the baseline, per label and overall");
+    ObjectNode refit = node.putObject("head_refit");
+    refit.put("computed", f.headRefit().computed());
+    refit.put(f.headRefit().computed() ? "reads" : "absent_because", f.headRefit().note());
+    if (f.headRefit().computed()) {
+      refit.put("model", "L2 logistic regression (liblinear), standardised features, cross-fitted over the recalibration folds");
+      refit.put("c", HeadRefit.C);
+    }
     return node;
   }
 
   static ObjectNode of(Findings.VariantFindings v, List<String> labels) {
     ObjectNode node = ResultsJson.MAPPER.createObjectNode();
     node.set("overall", figures(v.overall()));
+    if (v.balanced().isPresent()) {
+      BalancedAccuracy b = v.balanced().get();
+      ObjectNode balanced = node.putObject("balanced_accuracy");
+      balanced.put("value", b.value());
+      balanced.putArray("interval").add(b.lower()).add(b.upper());
+      balanced.put("effective_examples", b.effectiveTrials());
+    } else {
+      node.putNull("balanced_accuracy");
+    }
     ObjectNode perLabel = node.putObject("per_label");
     v.groups().subList(0, labels.size()).forEach(f -> perLabel.set(f.group(), figures(f)));
     ObjectNode share = node.putObject("predicted_share");
@@ -56,10 +74,12 @@ final class FindingsJson {
     interval(node, "accuracy_interval", f.interval().map(w -> new double[] {w.lower(), w.upper()}));
     putDouble(node, "auroc", f.auroc());
     putDouble(node, "recalibrated_accuracy", f.recalibratedAccuracy());
+    putDouble(node, "refit_accuracy", f.refitAccuracy());
     f.change().ifPresent(c -> {
       ObjectNode change = node.putObject("vs_baseline");
       change.put("fixed", c.test().fixed());
       change.put("broken", c.test().broken());
+      change.put("churn", c.churn());
       change.put("p", c.test().pValue());
       change.put("p_holm", c.holm());
       change.put("significant", c.significant());

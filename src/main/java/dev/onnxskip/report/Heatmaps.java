@@ -63,9 +63,9 @@ public final class Heatmaps {
   }
 
   /**
-   * Per label, one row of three grids: raw accuracy, accuracy after recalibration, and AUROC. A span
-   * whose raw accuracy collapses while the other two hold only moved the decision; one where all
-   * three fall destroyed the information.
+   * Per label, one row of three grids: raw accuracy, accuracy after recalibration, and AUROC, and a
+   * fourth, the refit head's accuracy, where one was fitted. A span whose raw accuracy collapses while
+   * the others hold only moved the decision; one where all fall destroyed the information.
    */
   static HeatmapFigure shiftVersusLoss(RunResults results, Findings findings) {
     List<HeatmapFigure.Panel> panels = new ArrayList<>();
@@ -77,12 +77,18 @@ public final class Heatmaps {
       panels.add(figurePanel(results, findings, name + ": recalibrated", raw.note(),
           v -> v.groups().get(at).recalibratedAccuracy()));
       panels.add(figurePanel(results, findings, name + ": AUROC", raw.note(), v -> v.groups().get(at).auroc()));
+      if (findings.headRefit().computed()) {
+        panels.add(figurePanel(results, findings, name + ": refit head", raw.note(), v -> v.groups().get(at).refitAccuracy()));
+      }
     }
     List<String> subtitle = new ArrayList<>(subtitle(results, panels));
     subtitle.add("recalibrated: after one offset per class, cross-fitted over " + findings.folds() + " folds");
+    if (findings.headRefit().computed()) {
+      subtitle.add("refit head: a new linear head on the variant's features, cross-fitted");
+    }
     subtitle.add("accuracy falls, the others hold: decision shift; all fall: information loss");
     return new HeatmapFigure("Decision shift or information loss", subtitle, panels, results.layers(), ColorScale.accuracy(),
-        HeatmapFigure::accuracyText, true, 3);
+        HeatmapFigure::accuracyText, true, findings.headRefit().computed() ? 4 : 3);
   }
 
   private static HeatmapFigure.Panel figurePanel(RunResults results, Findings findings, String title, String note,

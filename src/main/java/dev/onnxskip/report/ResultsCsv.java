@@ -26,11 +26,12 @@ import org.apache.commons.csv.CSVPrinter;
  * <p>Columns: {@link #HEADER}. Baseline rows leave {@code span_start} and {@code span_end} empty and
  * have {@code skipped_layers} 0; {@code skipped_layers} is the span's length. {@code accuracy} is the
  * variant's accuracy on that gold label, {@code delta_accuracy} its difference to the baseline's,
- * {@code variant_accuracy} and {@code variant_macro_f1} repeat the variant's overall scores on each of
- * its rows. The statistics columns are the label's figures of the variant's findings, as
+ * {@code variant_accuracy}, {@code variant_macro_f1} and the balanced accuracy with its interval
+ * ({@code variant_balanced_*}) repeat the variant's overall scores on each of its rows. The statistics columns are the label's figures of the variant's findings, as
  * results.json's {@code findings.per_label} holds them: the accuracy's 95% Wilson interval
- * ({@code accuracy_low}, {@code accuracy_high}), AUROC, recalibrated accuracy, and against the
- * baseline the discordant counts, McNemar's p before and after the Holm correction, whether it is
+ * ({@code accuracy_low}, {@code accuracy_high}), AUROC, recalibrated accuracy, the refit head's
+ * accuracy, and against the baseline the discordant counts, the share of changed predictions
+ * ({@code churn}), McNemar's p before and after the Holm correction, whether it is
  * significant, and the bootstrap interval of the change ({@code delta_low}, {@code delta_high}).
  * Absent values (the baseline's span and tests, undefined scores as {@link LabelScore} defines them,
  * statistics of results without them) are empty, unquoted fields. Doubles keep full precision.
@@ -39,8 +40,9 @@ public final class ResultsCsv {
   public static final List<String> HEADER = List.of(
       "span_start", "span_end", "skipped_layers", "label", "support", "accuracy", "delta_accuracy",
       "precision", "f1", "predicted", "variant_accuracy", "variant_macro_f1",
-      "accuracy_low", "accuracy_high", "auroc", "recalibrated_accuracy", "fixed", "broken", "p_mcnemar", "p_holm", "significant",
-      "delta_low", "delta_high");
+      "variant_balanced_accuracy", "variant_balanced_low", "variant_balanced_high",
+      "accuracy_low", "accuracy_high", "auroc", "recalibrated_accuracy", "refit_accuracy", "fixed", "broken", "churn",
+      "p_mcnemar", "p_holm", "significant", "delta_low", "delta_high");
 
   // RFC 4180 quoting, but "\n" rows so the file is the same on every platform and diffs cleanly.
   // Absent values are null and print as an empty field, never quoted: an empty string would be quoted
@@ -100,12 +102,17 @@ public final class ResultsCsv {
             s.predicted(),
             number(m.accuracy()),
             number(m.macroF1()),
+            findings.flatMap(Findings.VariantFindings::balanced).map(b -> Double.toString(b.value())).orElse(null),
+            findings.flatMap(Findings.VariantFindings::balanced).map(b -> Double.toString(b.lower())).orElse(null),
+            findings.flatMap(Findings.VariantFindings::balanced).map(b -> Double.toString(b.upper())).orElse(null),
             f.flatMap(Findings.Figures::interval).map(w -> Double.toString(w.lower())).orElse(null),
             f.flatMap(Findings.Figures::interval).map(w -> Double.toString(w.upper())).orElse(null),
             f.map(Findings.Figures::auroc).flatMap(ResultsCsv::number).orElse(null),
             f.map(Findings.Figures::recalibratedAccuracy).flatMap(ResultsCsv::number).orElse(null),
+            f.map(Findings.Figures::refitAccuracy).flatMap(ResultsCsv::number).orElse(null),
             c.map(x -> x.test().fixed()).orElse(null),
             c.map(x -> x.test().broken()).orElse(null),
+            c.map(x -> Double.toString(x.churn())).orElse(null),
             c.map(x -> Double.toString(x.test().pValue())).orElse(null),
             c.map(x -> Double.toString(x.holm())).orElse(null),
             c.map(Findings.Change::significant).orElse(null),

@@ -60,6 +60,13 @@ public final class Summary {
     }
     baseFindings.ifPresent(f -> md.append("\nA drop is detectable when a two-sided test at alpha ")
         .append(results.findings().get().settings().alpha()).append(" finds it with 80% power, given the label's support.\n"));
+    baseFindings.flatMap(Findings.VariantFindings::balanced).ifPresent(b -> md.append(String.format(Locale.ROOT,
+        "Balanced accuracy (the mean of the labels' accuracies) %s, 95%% interval [%s, %s].%n", fixed(b.value()), fixed(b.lower()),
+        fixed(b.upper()))));
+    results.findings().ifPresent(f -> md.append(f.headRefit().computed()
+        ? "A fresh linear head was fitted on each variant's " + f.headRefit().note() + ", cross-fitted over " + f.folds()
+            + " folds (\"refit head\" below): what a new head on the same features recovers.\n"
+        : "No head was refit on the variants' features: " + f.headRefit().note() + ".\n"));
 
     // Each ranking shows at most half the spans, so that with few spans the two lists do not overlap.
     int top = Math.min(TOP, Math.max(1, results.spans().size() / 2));
@@ -147,20 +154,23 @@ public final class Summary {
     } else {
       md.append(String.format(Locale.ROOT, "%nSpans that lower the accuracy on this label significantly (Holm, alpha %s), most"
           + " harmful first:%n%n", alpha));
-      verdictTable(md, harmful.subList(0, Math.min(top, harmful.size())), label, base, true);
+      verdictTable(md, harmful.subList(0, Math.min(top, harmful.size())), label, base, true, findings.headRefit().computed());
     }
     if (!harmless.isEmpty()) {
       md.append("\nLongest spans with no significant loss on this label:\n\n");
-      verdictTable(md, harmless.subList(0, Math.min(top, harmless.size())), label, base, false);
+      verdictTable(md, harmless.subList(0, Math.min(top, harmless.size())), label, base, false, findings.headRefit().computed());
     }
     long shifts = harmful.stream().filter(v -> isShift(v.groups().get(label), base)).count();
-    md.append('\n').append(sentence(name, base, spans.size(), harmful.size(), shifts, alpha)).append('\n');
+    long refitRecovers = harmful.stream().filter(v -> !isShift(v.groups().get(label), base) && refitRecovers(v.groups().get(label), base))
+        .count();
+    md.append('\n').append(sentence(name, base, spans.size(), harmful.size(), shifts, refitRecovers, alpha)).append('\n');
   }
 
   private static void verdictTable(StringBuilder md, List<Findings.VariantFindings> spans, int label, Findings.Figures base,
-      boolean withVerdict) {
-    md.append("| span | accuracy | change | 95% interval | p (Holm) | recalibrated | AUROC |").append(withVerdict ? " reading |" : "")
-        .append("\n|:--|--:|--:|:--:|--:|--:|--:|").append(withVerdict ? ":--|" : "").append('\n');
+      boolean withVerdict, boolean withRefit) {
+    md.append("| span | accuracy | change | 95% interval | p (Holm) | recalibrated | AUROC |").append(withRefit ? " refit head |" : "")
+        .append(withVerdict ? " reading |" : "")
+        .append("\n|:--|--:|--:|:--:|--:|--:|--:|").append(withRefit ? "--:|" : "").append(withVerdict ? ":--|" : "").append('\n');
     for (Findings.VariantFindings v : spans) {
       Findings.Figures f = v.groups().get(label);
       Findings.Change c = f.change().orElseThrow();
@@ -170,8 +180,12 @@ public final class Summary {
           .append(String.format(Locale.ROOT, "%.2g", c.holm())).append(" | ")
           .append(fixed(f.recalibratedAccuracy().orElse(Double.NaN))).append(" | ")
           .append(fixed(f.auroc().orElse(Double.NaN))).append(" |");
+      if (withRefit) {
+        md.append(' ').append(fixed(f.refitAccuracy().orElse(Double.NaN))).append(" |");
+      }
       if (withVerdict) {
-        md.append(isShift(f, base) ? " decision shift |" : " information loss |");
+        md.append(isShift(f, base) ? " decision shift |"
+            : refitRecovers(f, base) ? " information loss for this head; a new head recovers it |" : " information loss |");
       }
       md.append('\n');
     }
@@ -183,15 +197,27 @@ public final class Summary {
         && f.recalibratedAccuracy().getAsDouble() >= base.interval().get().lower();
   }
 
-  private static String sentence(String label, Findings.Figures base, int spans, int harmful, long shifts, double alpha) {
+  /**
+   * A head fitted afresh on the variant's features is back within the baseline's interval: the
+   * information is in the features, in a form the old head cannot read.
+   */
+  private static boolean refitRecovers(Findings.Figures f, Findings.Figures base) {
+    return f.refitAccuracy().isPresent() && base.interval().isPresent() && f.refitAccuracy().getAsDouble() >= base.interval().get().lower();
+  }
+
+  private static String sentence(String label, Findings.Figures base, int spans, int harmful, long shifts, long refitRecovers,
+      double alpha) {
     if (harmful == 0) {
       String detectable = base.detectable().flatMap(d -> d.drop().isPresent() ? Optional.of(d.drop().getAsDouble()) : Optional.empty())
           .map(d -> String.format(Locale.ROOT, "; with %d examples, a drop smaller than %.3f could not be told from chance", base.support(), d))
           .orElse("");
       return "On " + label + ", the data support no loss from any of the " + spans + " spans" + detectable + ".";
     }
+    String refit = refitRecovers == 0 ? "" : String.format(Locale.ROOT, " (for %d of them a new head on the variant's features recovers"
+        + " the accuracy, so the information is changed in form rather than gone)", refitRecovers);
     return String.format(Locale.ROOT, "On %s, %d of %d spans lower the accuracy beyond chance (Holm, alpha %s): %d by shifting the"
-        + " decision (recalibration restores it) and %d by losing information.", label, harmful, spans, alpha, shifts, harmful - shifts);
+        + " decision (recalibration restores it) and %d by losing information%s.", label, harmful, spans, alpha, shifts, harmful - shifts,
+        refit);
   }
 
   /** A significant change that broke more of the label's examples than it fixed. */

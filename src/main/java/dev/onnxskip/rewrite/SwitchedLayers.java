@@ -25,7 +25,8 @@ import java.util.Set;
  * k sits in an {@code If} on the boolean scalar input {@link #switchInput switchInput(k)}. The
  * then-branch holds the block's nodes and the weights only that block reads; the else-branch passes
  * the block's input through. The If of block k writes {@code boundary(k + 1)}, and every boundary is
- * a graph output besides the logits. Side inputs computed from the token inputs alone, such as the
+ * a graph output besides the head's outputs (the logits, and the features a linear head reads where
+ * they are asked for). Side inputs computed from the token inputs alone, such as the
  * attention mask, stay in the main graph, where every branch reads them.
  *
  * <p>The pass does not modify its input model: it works on a fresh graph IR of a sub-model. Weights
@@ -45,8 +46,8 @@ public final class SwitchedLayers {
    * @throws OnnxSkipException if some node reads a tensor another block computes other than through
    *     the residual stream, which no per-block switch could keep right
    */
-  public static OnnxModel apply(OnnxModel model, EncoderLayout layout, String logitsOutput) {
-    OnnxModel cut = SubModels.extract(model, layout, List.of(layout.boundary(0)), List.of(logitsOutput));
+  public static OnnxModel apply(OnnxModel model, EncoderLayout layout, String... headOutputs) {
+    OnnxModel cut = SubModels.extract(model, layout, List.of(layout.boundary(0)), List.of(headOutputs));
     Graph main = cut.copyGraph();
     Blocks blocks = Blocks.of(cut, main, layout);
     int layers = layout.layers();
@@ -85,7 +86,9 @@ public final class SwitchedLayers {
           .build()));
       outputs.add(SubModels.streamValueInfo(main, layout, out));
     }
-    outputs.add(main.outputs().get(main.outputNames().indexOf(logitsOutput)));
+    for (String headOutput : headOutputs) {
+      outputs.add(main.outputs().get(main.outputNames().indexOf(headOutput)));
+    }
     main.removeProducersOf(blockOutputs);
     switched.forEach(main::addNode);
     for (int k = 0; k < layers; k++) {

@@ -1,14 +1,16 @@
 package dev.onnxskip.runtime;
 
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.data.Batch;
 import dev.onnxskip.graph.OnnxModel;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * One ONNX Runtime session of a classifier variant, built from the model bytes in memory (no
@@ -38,25 +40,43 @@ public final class VariantSession implements AutoCloseable {
 
   /** Logits of every example of a batch, row by row in batch order. */
   public float[][] logits(Batch batch) {
+    return outputs(batch, Optional.empty()).logits();
+  }
+
+  /**
+   * Logits of every example of a batch, and the graph output {@code features} where asked for, row
+   * by row in batch order.
+   */
+  public ClassifierOutputs outputs(Batch batch, Optional<String> features) {
     Map<String, OnnxTensor> feeds = Map.of();
+    Set<String> wanted = new LinkedHashSet<>();
+    wanted.add(signature.logitsOutput());
+    features.ifPresent(wanted::add);
     try {
       feeds = TokenFeeds.create(signature.inputs(), session.session().getInputNames(), batch, 1);
-      try (OrtSession.Result result = session.session().run(feeds, java.util.Set.of(signature.logitsOutput()))) {
-        OnnxValue v = result.get(0);
-        float[][] logits = (float[][]) v.getValue();
-        if (logits.length != batch.batchSize()) {
-          throw new OnnxSkipException(label + ": output '" + signature.logitsOutput() + "' has " + logits.length
-              + " rows for a batch of " + batch.batchSize() + "; expected logits of shape [batch, labels]");
-        }
-        return logits;
+      try (OrtSession.Result result = session.session().run(feeds, wanted)) {
+        float[][] logits = rows(result, signature.logitsOutput(), batch, "logits of shape [batch, labels]");
+        Optional<float[][]> pooled = features.isEmpty() ? Optional.empty()
+            : Optional.of(rows(result, features.get(), batch, "features of shape [batch, width]"));
+        return new ClassifierOutputs(logits, pooled);
       }
     } catch (OrtException e) {
       throw new OnnxSkipException("ONNX Runtime failed running " + label + ": " + OrtErrors.oneLine(e.getMessage()), e);
-    } catch (ClassCastException e) {
-      throw new OnnxSkipException(label + ": output '" + signature.logitsOutput() + "' is not a 2-D float tensor [batch, labels]");
     } finally {
       Resources.closeAll(List.copyOf(feeds.values()));
     }
+  }
+
+  private float[][] rows(OrtSession.Result result, String output, Batch batch, String expected) throws OrtException {
+    Object value = result.get(output).orElseThrow().getValue();
+    if (!(value instanceof float[][] rows)) {
+      throw new OnnxSkipException(label + ": output '" + output + "' is not a 2-D float tensor; expected " + expected);
+    }
+    if (rows.length != batch.batchSize()) {
+      throw new OnnxSkipException(label + ": output '" + output + "' has " + rows.length
+          + " rows for a batch of " + batch.batchSize() + "; expected " + expected);
+    }
+    return rows;
   }
 
   @Override

@@ -35,9 +35,6 @@ public record ClassOffsets(List<Double> offsets) {
    */
   private static final double DAMPING = 1e-6;
 
-  /** Folds are drawn by this seed, so that cross-fitted predictions are the same on every run. */
-  private static final long FOLD_SEED = 0x5EED_0FF5E7L;
-
   public ClassOffsets {
     offsets = List.copyOf(offsets);
     if (offsets.isEmpty()) {
@@ -94,25 +91,15 @@ public record ClassOffsets(List<Double> offsets) {
   /**
    * Each example's prediction from offsets fitted on the other folds only, so that the accuracy after
    * refitting is not flattered by fitting to the examples it is measured on. The examples are shuffled
-   * by a fixed seed and the j-th of the shuffled order goes to fold {@code j mod folds}.
+   * into {@link Folds}.
    */
   public static int[] crossFitted(double[][] logits, int[] gold, int folds) {
     checkedClasses(logits, gold);
-    int n = logits.length;
-    if (folds < 2 || folds > n) {
-      throw new IllegalArgumentException(folds + " folds for " + n + " examples: need between 2 and the number of examples");
-    }
-    List<Integer> order = new ArrayList<>(IntStream.range(0, n).boxed().toList());
-    Collections.shuffle(order, new Random(FOLD_SEED));
-    int[] fold = new int[n];
-    for (int j = 0; j < n; j++) {
-      fold[order.get(j)] = j % folds;
-    }
-    int[] predicted = new int[n];
+    Folds split = Folds.of(logits.length, folds);
+    int[] predicted = new int[logits.length];
     for (int f = 0; f < folds; f++) {
-      int held = f;
-      int[] train = IntStream.range(0, n).filter(i -> fold[i] != held).toArray();
-      int[] test = IntStream.range(0, n).filter(i -> fold[i] == held).toArray();
+      int[] train = split.training(f);
+      int[] test = split.held(f);
       ClassOffsets offsets = fit(rows(logits, train), IntStream.of(train).map(i -> gold[i]).toArray());
       int[] p = offsets.predict(rows(logits, test));
       for (int t = 0; t < test.length; t++) {

@@ -36,16 +36,23 @@ public record Wilson(long successes, long trials, double confidence, double lowe
     if (trials == 0) {
       return Optional.empty();
     }
+    double[] bounds = bounds((double) successes / trials, trials, confidence);
+    // The bounds meet 0 and 1 exactly in theory; rounding must not push them outside.
+    double lower = successes == 0 ? 0 : bounds[0];
+    double upper = successes == trials ? 1 : bounds[1];
+    return Optional.of(new Wilson(successes, trials, confidence, lower, upper));
+  }
+
+  /**
+   * The Wilson bounds for proportion {@code p} observed over {@code n} trials, where n need not be
+   * whole (an effective sample size), clipped to [0, 1].
+   */
+  static double[] bounds(double p, double n, double confidence) {
     double z = twoSidedZ(confidence);
-    double n = trials;
-    double p = successes / n;
     double z2n = z * z / n;
     double centre = (p + z2n / 2) / (1 + z2n);
     double halfWidth = z / (1 + z2n) * Math.sqrt(p * (1 - p) / n + z2n / (4 * n));
-    // The bounds meet 0 and 1 exactly in theory; rounding must not push them outside.
-    double lower = successes == 0 ? 0 : Math.max(0, centre - halfWidth);
-    double upper = successes == trials ? 1 : Math.min(1, centre + halfWidth);
-    return Optional.of(new Wilson(successes, trials, confidence, lower, upper));
+    return new double[] {Math.max(0, centre - halfWidth), Math.min(1, centre + halfWidth)};
   }
 
   /** The standard normal quantile that leaves {@code (1 - confidence) / 2} in each tail. */

@@ -400,7 +400,7 @@ public final class EvalBench {
     try (TextEncoder encoder = TextEncoder.open(TOKENIZER, MAX_LENGTH)) {
       // Warm-up: the tokenizer, ORT's native library and environment, the JIT on the run path.
       EncodedDataset warm = encoder.encode(warmData);
-      new NaiveEngine(model, layout, signature, runtime, BatchPlan.of(warm, 4), "bench").run(baselineOnly, Set.of(), (s, r, l) -> {}, n -> {});
+      new NaiveEngine(model, layout, signature, runtime, BatchPlan.of(warm, 4), "bench", Optional.empty()).run(baselineOnly, Set.of(), (s, r, l) -> {}, n -> {});
       long t0 = System.nanoTime();
       encoded = encoder.encode(data);
       tokenizeSeconds = (System.nanoTime() - t0) / 1e9;
@@ -449,7 +449,8 @@ public final class EvalBench {
         everything.addAll(SkipSpan.all(layout.layers()));
         Map<String, float[][]> logits = new LinkedHashMap<>();
         Map<Variant, float[][]> byVariant = new LinkedHashMap<>();
-        EvalEngine.Sink sink = (span, rows, values) -> {
+        EvalEngine.Sink sink = (span, rows, outputs) -> {
+          float[][] values = outputs.logits();
           float[][] target = logits.computeIfAbsent(span.name(), s -> new float[examples][]);
           byVariant.put(span, target);
           for (int i = 0; i < rows.length; i++) {
@@ -458,12 +459,12 @@ public final class EvalBench {
         };
         BatchPlan plan = PLANS.get(0).of(encoded);
         if (mode == Mode.NAIVE) {
-          measured.put("engine", time(() -> new NaiveEngine(model, layout, signature, runtime, plan, "bench").run(everything, Set.of(), sink, n -> {})));
+          measured.put("engine", time(() -> new NaiveEngine(model, layout, signature, runtime, plan, "bench", Optional.empty()).run(everything, Set.of(), sink, n -> {})));
         } else {
           System.gc();
           long t0 = System.nanoTime();
           double cpu0 = processCpuSeconds();
-          try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, runtime, plan)) {
+          try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, runtime, plan, Optional.empty())) {
             sessionSeconds = (System.nanoTime() - t0) / 1e9;
             engine.run(everything, Set.of(), sink, n -> {});
           }

@@ -21,6 +21,7 @@ import dev.onnxskip.layout.LayoutDetector;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SkipSpans;
 import dev.onnxskip.rewrite.Variant;
+import dev.onnxskip.runtime.ClassifierOutputs;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.Device;
 import dev.onnxskip.runtime.OrtRuntime;
@@ -72,7 +73,8 @@ class SharedPrefixEngineTest {
     int[] flushes = {0};
     engine.run(todo, skipBatches, new EvalEngine.Sink() {
       @Override
-      public void done(Variant span, int[] rows, float[][] values) {
+      public void done(Variant span, int[] rows, ClassifierOutputs outputs) {
+        float[][] values = outputs.logits();
         assertEquals(rows.length, values.length);
         float[][] target = logits.computeIfAbsent(span, s -> new float[examples][]);
         for (int i = 0; i < rows.length; i++) {
@@ -101,9 +103,9 @@ class SharedPrefixEngineTest {
       int stackTokens, int examples) {
     EncoderLayout layout = LayoutDetector.detect(model);
     ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
-    Evaluated naive = evaluate(new NaiveEngine(model, layout, signature, CPU, plan, "test"), todo, Set.of(), examples);
+    Evaluated naive = evaluate(new NaiveEngine(model, layout, signature, CPU, plan, "test", Optional.empty()), todo, Set.of(), examples);
     Evaluated shared;
-    try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, CPU, plan, stackTokens)) {
+    try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, CPU, plan, Optional.empty(), stackTokens)) {
       shared = evaluate(engine, todo, Set.of(), examples);
     }
     assertEquals(todo.size(), shared.logits().size());
@@ -173,7 +175,7 @@ class SharedPrefixEngineTest {
     EncoderLayout layout = LayoutDetector.detect(model);
     ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
     Evaluated shared;
-    try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, CPU, plan)) {
+    try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, CPU, plan, Optional.empty())) {
       shared = evaluate(engine, baselineAnd(List.of(new SkipSpan(1, 2))), Set.of(1), data.size());
     }
     assertEquals(plan.batchCount() - 1, shared.flushes());
@@ -202,7 +204,7 @@ class SharedPrefixEngineTest {
     EncoderLayout layout = LayoutDetector.detect(model);
     ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
     BatchPlan plan = BatchPlan.of(data(2, 4, 6), 2);
-    OnnxSkipException e = assertThrows(OnnxSkipException.class, () -> new SharedPrefixEngine(model, layout, signature, CPU, plan).close());
+    OnnxSkipException e = assertThrows(OnnxSkipException.class, () -> new SharedPrefixEngine(model, layout, signature, CPU, plan, Optional.empty()).close());
     assertTrue(e.getMessage().contains("'/encoder/layer.2/attention/self/Concat' of layer 2 reads '/encoder/layer.0/attention/self/Unsqueeze_output_0'"),
         e.getMessage());
     assertTrue(e.getMessage().contains("--engine naive"), e.getMessage());
