@@ -1,5 +1,9 @@
 package dev.onnxskip.eval;
 
+import java.util.Optional;
+
+import dev.onnxskip.runtime.ClassifierOutputs;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -48,6 +52,27 @@ class JournalTest {
     for (int i = 0; i < expected.logits().length; i++) {
       assertArrayEquals(expected.logits()[i], actual.logits()[i]);
     }
+  }
+
+  @Test
+  void featuresAreReadBackBitForBitAndAMangledFeatureFieldIsNotAnEntry() throws java.io.IOException {
+    float[][] features = {{1.1f, -0f, Float.MIN_VALUE, Float.NaN}, {3e38f, -2.5f, Float.NEGATIVE_INFINITY, 7}};
+    Journal.Entry withFeatures = new Journal.Entry(new SkipSpan(0, 1), new int[] {3, 1},
+        new ClassifierOutputs(new float[][] {{1, 2}, {3, 4}}, Optional.of(features)));
+    write("key", withFeatures);
+    try (Journal journal = Journal.open(dir, key("key"), true, false)) {
+      float[][] back = journal.done().get(0).outputs().features().orElseThrow();
+      for (int i = 0; i < features.length; i++) {
+        for (int j = 0; j < features[i].length; j++) {
+          assertEquals(Float.floatToRawIntBits(features[i][j]), Float.floatToRawIntBits(back[i][j]), "row " + i + ", feature " + j);
+        }
+      }
+      assertTrue(journal.done().get(0).outputs().features().isPresent());
+    }
+    String text = Files.readString(journal());
+    Files.writeString(journal(), text.replace("\"features_width\":4", "\"features_width\":3"));
+    UsageException e = assertThrows(UsageException.class, () -> Journal.open(dir, key("key"), true, false).close());
+    assertTrue(e.getMessage().contains("line 2 is not a journal entry"), e.getMessage());
   }
 
   @Test

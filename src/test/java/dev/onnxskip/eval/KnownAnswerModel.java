@@ -154,13 +154,45 @@ public final class KnownAnswerModel {
 
   /** The classifier: encoder blocks as described, with a mean-pooling identity head from {@link HeadWriter}. */
   static OnnxModel build() {
-    Builder b = new Builder();
     int rows = TOKENIZER.vocabularySize();
-    float[] table = new float[rows * HIDDEN];
+    float[][] table = new float[rows][];
     for (int id = 0; id < rows; id++) {
-      System.arraycopy(embedding(id), 0, table, id * HIDDEN, HIDDEN);
+      table[id] = embedding(id);
     }
-    b.initializer("embeddings.word_embeddings.weight", new long[] {rows, HIDDEN}, table);
+    List<BlockWeights> blocks = new ArrayList<>();
+    for (int k = 0; k < LAYERS; k++) {
+      blocks.add(new BlockWeights(ATTENTION_OUTPUT[k], new float[HIDDEN][INTERMEDIATE], new float[INTERMEDIATE],
+          new float[INTERMEDIATE][HIDDEN], LAYER_SHIFT[k]));
+    }
+    float[][] identity = new float[HIDDEN][HIDDEN];
+    for (int d = 0; d < HIDDEN; d++) {
+      identity[d][d] = 1;
+    }
+    return build(table, blocks, identity, new float[HIDDEN], LABELS);
+  }
+
+  /**
+   * One block's weights, beside the attention's fixed query (zero weights, bias {@link #QUERY_BIAS})
+   * and keys (the token states): {@code h + context·attentionOutput}, then {@code + relu(x·up +
+   * upBias)·down + downBias}.
+   *
+   * @param attentionOutput [hidden][hidden]
+   * @param up [hidden][intermediate]
+   * @param down [intermediate][hidden]
+   */
+  record BlockWeights(float[][] attentionOutput, float[][] up, float[] upBias, float[][] down, float[] downBias) {}
+
+  /**
+   * A classifier of encoder blocks of the shape described above, with the given weights, and a
+   * mean-pooling linear head from {@link HeadWriter}.
+   *
+   * @param embeddings [vocabulary][hidden]
+   * @param head [hidden][labels]
+   */
+  static OnnxModel build(float[][] embeddings, List<BlockWeights> blocks, float[][] head, float[] headBias, List<String> labels) {
+    int hidden = embeddings[0].length;
+    Builder b = new Builder();
+    b.initializer("embeddings.word_embeddings.weight", new long[] {embeddings.length, hidden}, flat(embeddings));
     String h = b.node("Gather", "/embeddings/word_embeddings/Gather", List.of("embeddings.word_embeddings.weight", "input_ids"));
 
     // The additive key mask, computed once and read by every block: 0 for real tokens, -10000 for padding.
@@ -172,11 +204,15 @@ public final class KnownAnswerModel {
     String scaled = b.node("Mul", "/mask/Mul", List.of(inverted, "mask_scale"));
     String keyMask = b.node("Unsqueeze", "/mask/Unsqueeze", List.of(scaled, "mask_axes"));
 
-    for (int k = 0; k < LAYERS; k++) {
+    for (int k = 0; k < blocks.size(); k++) {
+      BlockWeights w = blocks.get(k);
+      int intermediate = w.upBias().length;
       String scope = "/encoder/layer." + k;
       String p = "encoder.layer." + k;
-      b.initializer(p + ".attention.query.weight", new long[] {HIDDEN, HIDDEN}, new float[HIDDEN * HIDDEN]);
-      b.initializer(p + ".attention.query.bias", new long[] {HIDDEN}, new float[] {QUERY_BIAS, QUERY_BIAS, QUERY_BIAS});
+      float[] queryBias = new float[hidden];
+      java.util.Arrays.fill(queryBias, QUERY_BIAS);
+      b.initializer(p + ".attention.query.weight", new long[] {hidden, hidden}, new float[hidden * hidden]);
+      b.initializer(p + ".attention.query.bias", new long[] {hidden}, queryBias);
       String queryLinear = b.node("MatMul", scope + "/attention/query/MatMul", List.of(h, p + ".attention.query.weight"));
       String query = b.node("Add", scope + "/attention/query/Add", List.of(queryLinear, p + ".attention.query.bias"));
       String keys = b.node("Transpose", scope + "/attention/Transpose", List.of(h), intsAttr("perm", 0, 2, 1));
@@ -184,34 +220,35 @@ public final class KnownAnswerModel {
       String masked = b.node("Add", scope + "/attention/Add", List.of(scores, keyMask));
       String probs = b.node("Softmax", scope + "/attention/Softmax", List.of(masked), intAttr("axis", -1));
       String context = b.node("MatMul", scope + "/attention/MatMul_1", List.of(probs, h));
-      float[] output = new float[HIDDEN * HIDDEN];
-      for (int d = 0; d < HIDDEN; d++) {
-        System.arraycopy(ATTENTION_OUTPUT[k][d], 0, output, d * HIDDEN, HIDDEN);
-      }
-      b.initializer(p + ".attention.output.weight", new long[] {HIDDEN, HIDDEN}, output);
+      b.initializer(p + ".attention.output.weight", new long[] {hidden, hidden}, flat(w.attentionOutput()));
       String projected = b.node("MatMul", scope + "/attention/output/MatMul", List.of(context, p + ".attention.output.weight"));
       String attended = b.node("Add", scope + "/attention/output/Add", List.of(h, projected));
-      b.initializer(p + ".intermediate.weight", new long[] {HIDDEN, INTERMEDIATE}, new float[HIDDEN * INTERMEDIATE]);
-      b.initializer(p + ".intermediate.bias", new long[] {INTERMEDIATE}, new float[INTERMEDIATE]);
-      b.initializer(p + ".output.weight", new long[] {INTERMEDIATE, HIDDEN}, new float[INTERMEDIATE * HIDDEN]);
-      b.initializer(p + ".output.bias", new long[] {HIDDEN}, LAYER_SHIFT[k]);
+      b.initializer(p + ".intermediate.weight", new long[] {hidden, intermediate}, flat(w.up()));
+      b.initializer(p + ".intermediate.bias", new long[] {intermediate}, w.upBias());
+      b.initializer(p + ".output.weight", new long[] {intermediate, hidden}, flat(w.down()));
+      b.initializer(p + ".output.bias", new long[] {hidden}, w.downBias());
       String up = b.node("MatMul", scope + "/intermediate/MatMul", List.of(attended, p + ".intermediate.weight"));
       String upBiased = b.node("Add", scope + "/intermediate/Add", List.of(up, p + ".intermediate.bias"));
       String act = b.node("Relu", scope + "/intermediate/Relu", List.of(upBiased));
       String down = b.node("MatMul", scope + "/output/MatMul", List.of(act, p + ".output.weight"));
       String ffn = b.node("Add", scope + "/output/Add", List.of(down, p + ".output.bias"));
-      h = b.node("Add", scope + "/output/Add_1", List.of(attended, ffn), k == LAYERS - 1 ? "last_hidden_state" : null);
+      h = b.node("Add", scope + "/output/Add_1", List.of(attended, ffn), k == blocks.size() - 1 ? "last_hidden_state" : null);
     }
     ModelProto encoder = b.model(
         List.of(valueInfo("input_ids", TensorProto.DataType.INT64, "batch", "sequence"),
             valueInfo("attention_mask", TensorProto.DataType.INT64, "batch", "sequence")),
-        valueInfo("last_hidden_state", TensorProto.DataType.FLOAT, "batch", "sequence", HIDDEN));
-    float[] identity = new float[HIDDEN * HIDDEN];
-    for (int d = 0; d < HIDDEN; d++) {
-      identity[d * HIDDEN + d] = 1;
+        valueInfo("last_hidden_state", TensorProto.DataType.FLOAT, "batch", "sequence", hidden));
+    return HeadWriter.append(OnnxModel.of(encoder), "last_hidden_state", "attention_mask", Pooling.MEAN, flat(head), headBias, labels);
+  }
+
+  /** A matrix row-major. */
+  static float[] flat(float[][] rows) {
+    int width = rows.length == 0 ? 0 : rows[0].length;
+    float[] out = new float[rows.length * width];
+    for (int r = 0; r < rows.length; r++) {
+      System.arraycopy(rows[r], 0, out, r * width, width);
     }
-    return HeadWriter.append(OnnxModel.of(encoder), "last_hidden_state", "attention_mask", Pooling.MEAN, identity,
-        new float[HIDDEN], LABELS);
+    return out;
   }
 
   static AttributeProto intAttr(String name, long value) {

@@ -16,8 +16,10 @@ import dev.onnxskip.data.BatchPlan;
 import dev.onnxskip.data.EncodedDataset;
 import dev.onnxskip.data.Encoding;
 import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.layout.ClassifierHead;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
+import dev.onnxskip.rewrite.HeadFeatures;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SkipSpans;
 import dev.onnxskip.rewrite.Variant;
@@ -136,6 +138,68 @@ class SharedPrefixEngineTest {
     for (SkipSpan s : SkipSpan.all(4)) {
       assertTrue(EvalOutputs.maxDifference(baseline, logits.get(s)) > 1e-3, "skipping " + s + " must change the logits");
     }
+  }
+
+  /**
+   * Both engines fetch the head's input beside the logits, alike within 1e-5, and it is what the head
+   * reads: the logits equal features · W + b with the classifier's weights read from the graph here.
+   */
+  @Test
+  void theHeadsFeaturesAgreeAcrossEnginesAndGiveTheLogitsThroughTheHead() {
+    OnnxModel plain = OnnxModel.of(SyntheticBert.build(SPEC));
+    ClassifierHead.Linear head = (ClassifierHead.Linear) ClassifierHead.of(plain, "logits");
+    OnnxModel model = HeadFeatures.expose(plain, head, "logits");
+    EncodedDataset data = data(7, 9, 4);
+    BatchPlan plan = BatchPlan.of(data, 3);
+    EncoderLayout layout = LayoutDetector.detect(model);
+    ClassifierSignature signature = ClassifierSignature.of(model, Optional.of("logits"));
+    List<Variant> todo = baselineAnd(SkipSpan.all(4));
+    Map<Variant, float[][]> naive = features(new NaiveEngine(model, layout, signature, CPU, plan, "test", Optional.of(head.features())),
+        todo, data.size());
+    Map<Variant, float[][]> shared;
+    try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, CPU, plan, Optional.of(head.features()), 60)) {
+      shared = features(engine, todo, data.size());
+    }
+    Map<Variant, float[][]> logits = assertEnginesAgree(plain, plan, todo, 60, data.size());
+    var graph = plain.proto().getGraph();
+    var matMul = graph.getNodeList().stream().filter(n -> n.getOpType().equals("MatMul") && n.getInput(0).equals(head.features()))
+        .findFirst().orElseThrow();
+    var add = graph.getNodeList().stream().filter(n -> n.getOutput(0).equals("logits")).findFirst().orElseThrow();
+    String biasName = add.getInput(0).equals(matMul.getOutput(0)) ? add.getInput(1) : add.getInput(0);
+    float[] w = floats(graph, matMul.getInput(1));
+    float[] b = floats(graph, biasName);
+    int labels = b.length;
+    for (Variant v : todo) {
+      EvalOutputs.assertClose(naive.get(v), shared.get(v), 1e-5, v.name());
+      for (int i = 0; i < data.size(); i++) {
+        for (int c = 0; c < labels; c++) {
+          double sum = b[c];
+          for (int h = 0; h < head.width(); h++) {
+            sum += shared.get(v)[i][h] * w[h * labels + c];
+          }
+          assertEquals(logits.get(v)[i][c], sum, 1e-4, v + ", example " + i + ", logit " + c);
+        }
+      }
+    }
+  }
+
+  private static Map<Variant, float[][]> features(EvalEngine engine, List<Variant> todo, int examples) {
+    Map<Variant, float[][]> features = new LinkedHashMap<>();
+    engine.run(todo, Set.of(), (variant, rows, outputs) -> {
+      float[][] target = features.computeIfAbsent(variant, v -> new float[examples][]);
+      for (int i = 0; i < rows.length; i++) {
+        target[rows[i]] = outputs.features().orElseThrow()[i];
+      }
+    }, count -> {});
+    return features;
+  }
+
+  private static float[] floats(ai.onnx.proto.OnnxMl.GraphProto graph, String name) {
+    var t = graph.getInitializerList().stream().filter(i -> i.getName().equals(name)).findFirst().orElseThrow();
+    var buffer = t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    float[] out = new float[buffer.remaining()];
+    buffer.get(out);
+    return out;
   }
 
   @Test
