@@ -24,7 +24,12 @@ public final class StatisticsOptions {
           + " its accuracy; --no-head-refit skips it (default: on).")
   private boolean headRefit;
 
+  @Option(names = "--layer-metrics", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Label-free layer metrics (angular distance, Block Influence, pooled cosine, linear CKA) beside the"
+          + " accuracy, and their agreement with it; --no-layer-metrics skips them (default: on).")
+  private boolean layerMetrics;
+
   Findings.Settings settings() {
-    return new Findings.Settings(alpha, bootstrap, folds == null ? 0 : folds, headRefit);
+    return new Findings.Settings(alpha, bootstrap, folds == null ? 0 : folds, headRefit, layerMetrics);
   }
 }

@@ -93,6 +93,7 @@ public record EvalConfig(Inputs inputs, ModelReading reading, String spans, Batc
     m.put("bootstrap", statistics.bootstrap());
     m.put("folds", statistics.folds() == 0 ? "default" : statistics.folds());
     m.put("head_refit", statistics.headRefit());
+    m.put("layer_metrics", statistics.layerMetrics());
     return m;
   }
 }

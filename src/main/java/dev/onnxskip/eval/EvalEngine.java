@@ -3,6 +3,7 @@ package dev.onnxskip.eval;
 import dev.onnxskip.rewrite.Variant;
 import dev.onnxskip.runtime.ClassifierOutputs;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Computes the logits of the baseline and of skip variants over a data set, and the features their
@@ -11,6 +12,18 @@ import java.util.List;
  * before the next one starts.
  */
 public interface EvalEngine {
+
+  /**
+   * What an engine fetches beside the logits.
+   *
+   * @param headFeatures a graph output to fetch as {@link ClassifierOutputs.Extra#HEAD_FEATURES}: the
+   *     input of a linear head
+   * @param layerStates the baseline's per-example layer metrics ({@link LayerStates}) and every
+   *     variant's final state mean-pooled ({@link ClassifierOutputs.Extra#FINAL_POOLED})
+   */
+  record Wanted(Optional<String> headFeatures, boolean layerStates) {
+    public static final Wanted LOGITS = new Wanted(Optional.empty(), false);
+  }
 
   /**
    * Receives finished work: the outputs of the examples at dataset positions {@code rows} under

@@ -16,7 +16,7 @@ import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.ClassifierHead;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
-import dev.onnxskip.rewrite.HeadFeatures;
+import dev.onnxskip.rewrite.ExposedOutputs;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SkipSpans;
 import dev.onnxskip.rewrite.Variant;
@@ -28,6 +28,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -110,17 +111,21 @@ public final class EvalRun {
    * The model the engines run, and the features they fetch beside the logits: the linear head's input
    * where a head is to be refit.
    */
-  private record EngineModel(OnnxModel model, Optional<String> features, Findings.Refit refit) {
+  private record EngineModel(OnnxModel model, EvalEngine.Wanted wanted, Findings.Refit refit) {
 
     static EngineModel of(EvalConfig cfg, Loaded in) {
+      boolean layerStates = cfg.statistics().layerMetrics();
       if (!cfg.statistics().headRefit()) {
-        return new EngineModel(in.model(), Optional.empty(), Findings.Refit.absent("turned off (--no-head-refit)"));
+        return new EngineModel(in.model(), new EvalEngine.Wanted(Optional.empty(), layerStates),
+            Findings.Refit.absent("turned off (--no-head-refit)"));
       }
       if (in.head() instanceof ClassifierHead.Linear linear) {
-        return new EngineModel(HeadFeatures.expose(in.model(), linear, in.signature().logitsOutput()), Optional.of(linear.features()),
+        return new EngineModel(ExposedOutputs.headFeatures(in.model(), linear, in.signature().logitsOutput()),
+            new EvalEngine.Wanted(Optional.of(linear.features()), layerStates),
             new Findings.Refit(true, "features '" + linear.features() + "', width " + linear.width()));
       }
-      return new EngineModel(in.model(), Optional.empty(), Findings.Refit.absent(((ClassifierHead.NotLinear) in.head()).reason()));
+      return new EngineModel(in.model(), new EvalEngine.Wanted(Optional.empty(), layerStates),
+          Findings.Refit.absent(((ClassifierHead.NotLinear) in.head()).reason()));
     }
   }
 
@@ -154,15 +159,15 @@ public final class EvalRun {
     all.addAll(in.spans());
     EngineModel engineModel = EngineModel.of(cfg, in);
     Map<Variant, float[][]> logits = new LinkedHashMap<>();
-    Map<Variant, float[][]> features = new LinkedHashMap<>();
+    Map<Variant, Map<ClassifierOutputs.Extra, float[][]>> extras = new LinkedHashMap<>();
     for (Variant v : all) {
       logits.put(v, new float[in.data().size()][]);
-      features.put(v, new float[in.data().size()][]);
+      extras.put(v, new EnumMap<>(ClassifierOutputs.Extra.class));
     }
     long started = System.nanoTime();
-    int resumed = evaluate(cfg, in, engineModel, digests, runtime, outDir, resume, force, all, logits, features, listener);
+    int resumed = evaluate(cfg, in, engineModel, digests, runtime, outDir, resume, force, all, logits, extras, listener);
     double seconds = (System.nanoTime() - started) / 1e9;
-    RunResults results = score(cfg, in, engineModel.refit(), digests, runtime, all, logits, features);
+    RunResults results = score(cfg, in, engineModel.refit(), digests, runtime, all, logits, extras);
     Predictions predictions = new Predictions(in.data().examples(), in.labels().names(), in.gold(), logits);
     Timing timing = new Timing(cfg.execution().engine().cliName(), runtime.note(), cfg.execution().threads(), seconds, in.data().size(), all.size() - resumed);
     return new Outcome(results, predictions, timing, resumed);
@@ -211,15 +216,15 @@ public final class EvalRun {
    * @return how many variants the journal held whole
    */
   private static int evaluate(EvalConfig cfg, Loaded in, EngineModel engineModel, InputDigests digests, OrtRuntime runtime, Path outDir,
-      boolean resume, boolean force, List<Variant> all, Map<Variant, float[][]> logits, Map<Variant, float[][]> features,
-      Listener listener) {
+      boolean resume, boolean force, List<Variant> all, Map<Variant, float[][]> logits,
+      Map<Variant, Map<ClassifierOutputs.Extra, float[][]>> extras, Listener listener) {
     try (Journal journal = Journal.open(outDir, runKey(cfg, digests), resume, force)) {
       if (force) {
         listener.startingOver();
       }
       for (Journal.Entry e : journal.done()) {
         if (logits.containsKey(e.variant())) {
-          keep(e.variant(), e.rows(), e.outputs(), logits, features);
+          keep(e.variant(), e.rows(), e.outputs(), logits, extras);
         }
       }
       List<Variant> todo = all.stream().filter(v -> !complete(logits.get(v))).toList();
@@ -240,7 +245,7 @@ public final class EvalRun {
         EvalEngine.Sink sink = new EvalEngine.Sink() {
           @Override
           public void done(Variant variant, int[] rows, ClassifierOutputs outputs) {
-            keep(variant, rows, outputs, logits, features);
+            keep(variant, rows, outputs, logits, extras);
             pending.add(new Journal.Entry(variant, rows, outputs));
           }
 
@@ -262,21 +267,37 @@ public final class EvalRun {
     }
   }
 
-  /** Puts one piece of finished work in its rows of the run's logits and features. */
+  /** Puts one piece of finished work in its rows of the run's logits and extras. */
   private static void keep(Variant variant, int[] rows, ClassifierOutputs outputs, Map<Variant, float[][]> logits,
-      Map<Variant, float[][]> features) {
+      Map<Variant, Map<ClassifierOutputs.Extra, float[][]>> extras) {
+    float[][] variantLogits = logits.get(variant);
     for (int i = 0; i < rows.length; i++) {
-      logits.get(variant)[rows[i]] = outputs.logits()[i];
+      variantLogits[rows[i]] = outputs.logits()[i];
     }
-    outputs.features().ifPresent(f -> {
+    outputs.extras().forEach((which, values) -> {
+      float[][] target = extras.get(variant).computeIfAbsent(which, w -> new float[variantLogits.length][]);
       for (int i = 0; i < rows.length; i++) {
-        features.get(variant)[rows[i]] = f[i];
+        target[rows[i]] = values[i];
       }
     });
   }
 
+  /** Every variant's rows of {@code which}, where every row of every variant has it. */
+  private static Optional<Map<Variant, float[][]>> complete(Map<Variant, Map<ClassifierOutputs.Extra, float[][]>> extras,
+      ClassifierOutputs.Extra which, List<Variant> variants) {
+    Map<Variant, float[][]> out = new LinkedHashMap<>();
+    for (Variant v : variants) {
+      float[][] rows = extras.get(v).get(which);
+      if (rows == null || !complete(rows)) {
+        return Optional.empty();
+      }
+      out.put(v, rows);
+    }
+    return Optional.of(out);
+  }
+
   private static RunResults score(EvalConfig cfg, Loaded in, Findings.Refit refit, InputDigests digests, OrtRuntime runtime,
-      List<Variant> all, Map<Variant, float[][]> logits, Map<Variant, float[][]> features) {
+      List<Variant> all, Map<Variant, float[][]> logits, Map<Variant, Map<ClassifierOutputs.Extra, float[][]>> extras) {
     List<VariantResult> variants = new ArrayList<>();
     for (Variant v : all) {
       variants.add(new VariantResult(v, Metrics.of(in.labels().names(), in.gold(), argmax(logits.get(v)))));
@@ -288,21 +309,34 @@ public final class EvalRun {
     provenance.put("onnx_skip_version", ToolVersion.get());
     provenance.put("onnxruntime_version", OrtRuntime.ortVersion());
     provenance.put("device", runtime.device().toString());
-    Findings findings = Findings.of(cfg.statistics(), in.labels().names(), in.gold(), all, logits, features, refit);
+    Map<Variant, float[][]> features = complete(extras, ClassifierOutputs.Extra.HEAD_FEATURES, all).orElse(Map.of());
+    Findings findings = Findings.of(cfg.statistics(), in.labels().names(), in.gold(), all, logits, features,
+        refit.computed() && features.isEmpty() ? Findings.Refit.absent("the head's features are missing") : refit);
+    Optional<LayerMetrics> layerMetrics = Optional.empty();
+    Optional<Map<Variant, float[][]>> pooled = complete(extras, ClassifierOutputs.Extra.FINAL_POOLED, all);
+    Optional<Map<Variant, float[][]>> perExample = complete(extras, ClassifierOutputs.Extra.LAYER_METRICS, List.of(Variant.BASELINE));
+    if (cfg.statistics().layerMetrics() && pooled.isPresent() && perExample.isPresent()) {
+      Map<Variant, double[]> accuracy = new LinkedHashMap<>();
+      for (Findings.VariantFindings v : findings.variants()) {
+        accuracy.put(v.variant(), v.groups().stream().mapToDouble(g -> g.accuracy().orElse(Double.NaN)).toArray());
+      }
+      layerMetrics = Optional.of(LayerMetrics.of(in.labels().names(), in.gold(), in.layout().layers(), all,
+          perExample.get().get(Variant.BASELINE), pooled.get(), accuracy));
+    }
     return new RunResults(cfg.describe(), provenance, in.labels().names(), in.layout().layers(), variants,
-        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), Optional.of(findings));
+        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), Optional.of(findings), layerMetrics);
   }
 
   private static void runEngine(EvalConfig cfg, EngineModel model, EncoderLayout layout, ClassifierSignature signature,
       OrtRuntime runtime, BatchSource batches, String modelSha, List<Variant> todo, Set<Integer> skipBatches,
       EvalEngine.Sink sink, Listener listener) {
     if (cfg.execution().engine() == EngineKind.NAIVE) {
-      new NaiveEngine(model.model(), layout, signature, runtime, batches, modelSha, model.features())
+      new NaiveEngine(model.model(), layout, signature, runtime, batches, modelSha, model.wanted())
           .run(todo, skipBatches, sink, listener::examples);
     } else {
       SharedPrefixEngine shared;
       try {
-        shared = new SharedPrefixEngine(model.model(), layout, signature, runtime, batches, model.features());
+        shared = new SharedPrefixEngine(model.model(), layout, signature, runtime, batches, model.wanted());
       } catch (OnnxSkipException e) {
         // Splitting can fail where a whole variant runs (e.g. a fused op whose side output a later
         // layer reads); the message alone would not tell the user there is another way.

@@ -51,14 +51,16 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
    *     #DEFAULT_FOLDS}, or as many as the smallest label has examples where that is fewer
    * @param headRefit whether to fit a fresh head on each variant's features where the model's head is
    *     linear; the engines then fetch the features too
+   * @param layerMetrics whether to compute the label-free layer metrics; the engines then fetch the
+   *     layer states too
    */
-  public record Settings(double alpha, int bootstrap, int folds, boolean headRefit) {
+  public record Settings(double alpha, int bootstrap, int folds, boolean headRefit, boolean layerMetrics) {
     public static final int DEFAULT_FOLDS = 5;
-    public static final Settings DEFAULT = new Settings(0.05, 1000, 0, true);
+    public static final Settings DEFAULT = new Settings(0.05, 1000, 0, true, true);
 
-    /** With the head refit on. */
+    /** With the head refit and the layer metrics on. */
     public Settings(double alpha, int bootstrap, int folds) {
-      this(alpha, bootstrap, folds, true);
+      this(alpha, bootstrap, folds, true, true);
     }
 
     /** @throws UsageException naming the option of a value out of range */

@@ -26,7 +26,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.StreamSupport;
@@ -50,9 +52,9 @@ public final class Journal implements AutoCloseable {
   private static final Set<String> NON_FINITE = Set.of("NaN", "Infinity", "-Infinity");
 
   /**
-   * The outputs of some examples under one variant, at their dataset rows. The features a linear
-   * head reads, where the run fetched them, are kept as base64 of little-endian float32: exact, and a
-   * quarter of the size of decimal text.
+   * The outputs of some examples under one variant, at their dataset rows. The per-example extras
+   * (head features, pooled states, layer metrics), where the run made them, are kept as base64 of
+   * little-endian float32: exact, and a quarter of the size of decimal text.
    */
   public record Entry(Variant variant, int[] rows, ClassifierOutputs outputs) {
 
@@ -176,16 +178,17 @@ public final class Journal implements AutoCloseable {
         r.add(f);
       }
     }
-    entry.outputs().features().ifPresent(features -> {
-      int width = features.length == 0 ? 0 : features[0].length;
-      ByteBuffer bytes = ByteBuffer.allocate(features.length * width * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-      for (float[] row : features) {
+    entry.outputs().extras().forEach((which, values) -> {
+      int width = values.length == 0 ? 0 : values[0].length;
+      ByteBuffer bytes = ByteBuffer.allocate(values.length * width * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      for (float[] row : values) {
         for (float f : row) {
           bytes.putFloat(f);
         }
       }
-      line.put("features_width", width);
-      line.put("features", Base64.getEncoder().encodeToString(bytes.array()));
+      ObjectNode extra = line.putObject(which.key());
+      extra.put("width", width);
+      extra.put("f32le", Base64.getEncoder().encodeToString(bytes.array()));
     });
     return line.toString();
   }
@@ -329,26 +332,29 @@ public final class Journal implements AutoCloseable {
         }
       }
     }
-    Optional<float[][]> features = Optional.empty();
-    if (node.has("features")) {
-      Optional<float[][]> read = features(node, rows.length);
-      if (read.isEmpty()) {
-        return Optional.empty();
+    Map<ClassifierOutputs.Extra, float[][]> extras = new EnumMap<>(ClassifierOutputs.Extra.class);
+    for (ClassifierOutputs.Extra which : ClassifierOutputs.Extra.values()) {
+      if (node.has(which.key())) {
+        Optional<float[][]> read = floats(node.get(which.key()), rows.length);
+        if (read.isEmpty()) {
+          return Optional.empty();
+        }
+        extras.put(which, read.get());
       }
-      features = read;
     }
-    return Optional.of(new Entry(span, rows, new ClassifierOutputs(logits, features)));
+    return Optional.of(new Entry(span, rows, new ClassifierOutputs(logits, extras)));
   }
 
-  /** The base64 features of an entry of {@code rows} rows, or empty when they are not well formed. */
-  private static Optional<float[][]> features(JsonNode node, int rows) {
-    JsonNode width = node.get("features_width");
-    if (width == null || !width.canConvertToInt() || width.asInt() < 0 || !node.get("features").isTextual()) {
+  /** A base64 float matrix of an entry of {@code rows} rows, or empty when it is not well formed. */
+  private static Optional<float[][]> floats(JsonNode node, int rows) {
+    JsonNode width = node.get("width");
+    JsonNode data = node.get("f32le");
+    if (width == null || !width.canConvertToInt() || width.asInt() < 0 || data == null || !data.isTextual()) {
       return Optional.empty();
     }
     byte[] raw;
     try {
-      raw = Base64.getDecoder().decode(node.get("features").asText());
+      raw = Base64.getDecoder().decode(data.asText());
     } catch (IllegalArgumentException e) {
       return Optional.empty();
     }
@@ -357,11 +363,11 @@ public final class Journal implements AutoCloseable {
       return Optional.empty();
     }
     FloatBuffer values = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-    float[][] features = new float[rows][w];
-    for (float[] row : features) {
+    float[][] out = new float[rows][w];
+    for (float[] row : out) {
       values.get(row);
     }
-    return Optional.of(features);
+    return Optional.of(out);
   }
 
   private static String abbreviate(String key) {

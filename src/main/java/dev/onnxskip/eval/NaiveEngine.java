@@ -4,6 +4,7 @@ import dev.onnxskip.data.Batch;
 import dev.onnxskip.data.BatchSource;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
+import dev.onnxskip.rewrite.ExposedOutputs;
 import dev.onnxskip.rewrite.SkipRewriter;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.Variant;
@@ -15,7 +16,6 @@ import dev.onnxskip.runtime.WeightBuffers;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -30,21 +30,17 @@ public final class NaiveEngine implements EvalEngine {
   private final OrtRuntime runtime;
   private final BatchSource batches;
   private final String sourceSha256;
-  private final Optional<String> features;
+  private final Wanted wanted;
 
-  /**
-   * @param features a graph output of {@code model} to fetch beside the logits (the head's input),
-   *     or empty
-   */
   public NaiveEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, OrtRuntime runtime,
-      BatchSource batches, String sourceSha256, Optional<String> features) {
+      BatchSource batches, String sourceSha256, Wanted wanted) {
     this.model = model;
     this.layout = layout;
     this.signature = signature;
     this.runtime = runtime;
     this.batches = batches;
     this.sourceSha256 = sourceSha256;
-    this.features = features;
+    this.wanted = wanted;
   }
 
   @Override
@@ -58,6 +54,13 @@ public final class NaiveEngine implements EvalEngine {
 
   private void runVariant(Variant which, Set<Integer> skipBatches, Sink sink, Progress progress, WeightBuffers weights) {
     OnnxModel variant = which instanceof SkipSpan s ? SkipRewriter.variant(model, layout, s, sourceSha256) : model;
+    // The layer metrics read every boundary state of the baseline, and each variant's final state:
+    // the last boundary, or, where the span reaches the last layer, the state the span starts from.
+    List<String> states = !wanted.layerStates() ? List.of()
+        : which instanceof SkipSpan s
+            ? List.of(layout.boundary(s.end() == layout.layers() - 1 ? s.start() : layout.layers()))
+            : java.util.stream.IntStream.rangeClosed(0, layout.layers()).mapToObj(layout::boundary).toList();
+    variant = ExposedOutputs.streamStates(variant, layout, states);
     String label = which.isBaseline() ? "the baseline model" : "variant skipping layers " + which;
     List<int[]> rows = new ArrayList<>();
     List<ClassifierOutputs> outputs = new ArrayList<>();
@@ -68,7 +71,16 @@ public final class NaiveEngine implements EvalEngine {
         }
         Batch batch = batches.batch(b);
         rows.add(batch.exampleIndices());
-        outputs.add(session.outputs(batch, features));
+        VariantSession.Run run = session.outputs(batch, wanted.headFeatures(), states);
+        ClassifierOutputs out = run.outputs();
+        if (wanted.layerStates()) {
+          int hidden = (int) (run.states().get(0).capacity() / ((long) batch.batchSize() * batch.seqLen()));
+          out = out.with(ClassifierOutputs.Extra.FINAL_POOLED, LayerStates.pooled(batch, run.states().get(run.states().size() - 1), 1, hidden));
+          if (which.isBaseline()) {
+            out = out.with(ClassifierOutputs.Extra.LAYER_METRICS, LayerStates.perExample(batch, run.states(), hidden));
+          }
+        }
+        outputs.add(out);
         progress.examples(batch.batchSize());
       }
     }

@@ -29,6 +29,7 @@ import java.util.TreeMap;
  *     evaluate only some spans)
  * @param timestamp when the run happened, as the caller formats it (ISO-8601 recommended)
  * @param findings the statistics of every variant, in the order of {@code variants}, when computed
+ * @param layerMetrics the label-free layer metrics of every span, when computed
  */
 public record RunResults(
     Map<String, Object> config,
@@ -37,7 +38,8 @@ public record RunResults(
     int layers,
     List<VariantResult> variants,
     String timestamp,
-    Optional<Findings> findings) {
+    Optional<Findings> findings,
+    Optional<LayerMetrics> layerMetrics) {
 
   /** Results without statistics, as read from a results file or built by hand. */
   public RunResults(Map<String, Object> config, Map<String, Object> provenance, List<String> labels, int layers,
@@ -45,8 +47,15 @@ public record RunResults(
     this(config, provenance, labels, layers, variants, timestamp, Optional.empty());
   }
 
+  /** Results with statistics and without layer metrics. */
+  public RunResults(Map<String, Object> config, Map<String, Object> provenance, List<String> labels, int layers,
+      List<VariantResult> variants, String timestamp, Optional<Findings> findings) {
+    this(config, provenance, labels, layers, variants, timestamp, findings, Optional.empty());
+  }
+
   public RunResults {
     Objects.requireNonNull(findings, "findings");
+    Objects.requireNonNull(layerMetrics, "layerMetrics");
     if (findings.isPresent()) {
       List<Variant> order = variants.stream().map(VariantResult::variant).toList();
       if (!findings.get().variants().stream().map(Findings.VariantFindings::variant).toList().equals(order)) {

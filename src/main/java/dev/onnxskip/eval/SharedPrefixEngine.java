@@ -34,7 +34,6 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -83,21 +82,20 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   private final Set<String> tokenInputs = new HashSet<>();
   private final OnnxTensor runLayer;
   private final OnnxTensor skipLayer;
-  private final Optional<String> features;
+  private final Wanted wanted;
+  /** What the baseline pass fetches by name: the logits and the head's features where wanted. */
   private final Set<String> headOutputs = new LinkedHashSet<>();
+  /** What a suffix run fetches: the head's outputs, and the final state where the layer metrics want it. */
+  private final Set<String> suffixOutputs = new LinkedHashSet<>();
 
-  /**
-   * @param features a graph output of {@code model} to fetch beside the logits (the head's input),
-   *     or empty
-   */
   public SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, OrtRuntime runtime, BatchSource batches,
-      Optional<String> features) {
-    this(model, layout, signature, runtime, batches, features, STACK_TOKENS);
+      Wanted wanted) {
+    this(model, layout, signature, runtime, batches, wanted, STACK_TOKENS);
   }
 
   /** With another bound on the token rows of a stacked run, for tests that need stacks cut into chunks. */
   SharedPrefixEngine(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, OrtRuntime runtime, BatchSource batches,
-      Optional<String> features, int stackTokens) {
+      Wanted wanted, int stackTokens) {
     if (layout.streamElemType() != ElementType.FLOAT) {
       throw new OnnxSkipException(model.describe() + ": the residual stream " + layout.boundary(0)
           + " is not float32; the shared engine stacks float32 states only (use --engine naive)");
@@ -106,9 +104,13 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     this.signature = signature;
     this.batches = batches;
     this.stackTokens = stackTokens;
-    this.features = features;
+    this.wanted = wanted;
     headOutputs.add(signature.logitsOutput());
-    features.ifPresent(headOutputs::add);
+    wanted.headFeatures().ifPresent(headOutputs::add);
+    suffixOutputs.addAll(headOutputs);
+    if (wanted.layerStates()) {
+      suffixOutputs.add(layout.boundary(layout.layers()));
+    }
     OnnxModel inlined = ExternalData.inline(model);
     OnnxModel switched = SwitchedLayers.apply(inlined, layout, headOutputs.toArray(String[]::new));
     List<AutoCloseable> opened = new ArrayList<>();
@@ -252,9 +254,19 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
           outputs.put(layout.boundary(k), OnnxTensor.createTensor(ENV, states(k, 1), shape(1)));
         }
         Map<String, OnnxTensor> feeds = switched(1, h0, depth - 1, -1);
+        ClassifierOutputs baseline;
         try (OrtSession.Result result = encoder.session().run(feeds, headOutputs, outputs)) {
-          return headOutputs(result, 1);
+          baseline = headOutputs(result, 1);
         }
+        if (wanted.layerStates() && depth == layout.layers()) {
+          List<FloatBuffer> all = new ArrayList<>();
+          for (int k = 0; k <= layout.layers(); k++) {
+            all.add(states(k, 1));
+          }
+          baseline = baseline.with(ClassifierOutputs.Extra.LAYER_METRICS, LayerStates.perExample(batch, all, (int) hidden))
+              .with(ClassifierOutputs.Extra.FINAL_POOLED, LayerStates.pooled(batch, states(layout.layers(), 1), 1, (int) hidden));
+        }
+        return baseline;
       } finally {
         outputs.values().forEach(OnnxTensor::close);
       }
@@ -285,8 +297,12 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
         }
         ClassifierOutputs stacked;
         try (OnnxTensor input = OnnxTensor.createTensor(ENV, stack, shape(copies));
-            OrtSession.Result result = encoder.session().run(switched(copies, input, layout.layers() - 1, end), headOutputs)) {
+            OrtSession.Result result = encoder.session().run(switched(copies, input, layout.layers() - 1, end), suffixOutputs)) {
           stacked = headOutputs(result, copies);
+          if (wanted.layerStates()) {
+            FloatBuffer finalStates = ((OnnxTensor) result.get(layout.boundary(layout.layers())).orElseThrow()).getFloatBuffer();
+            stacked = stacked.with(ClassifierOutputs.Extra.FINAL_POOLED, LayerStates.pooled(batch, finalStates, copies, (int) hidden));
+          }
         }
         for (int i = 0; i < copies; i++) {
           sink.done(new SkipSpan(chunk.get(i), end), batch.exampleIndices(), stacked.rows(i * n, (i + 1) * n));
@@ -308,9 +324,11 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     }
 
     private ClassifierOutputs headOutputs(OrtSession.Result result, int copies) throws OrtException {
-      Optional<float[][]> pooled = features.isEmpty() ? Optional.empty()
-          : Optional.of(rows(result, features.get(), copies, "features of shape [batch, width]"));
-      return new ClassifierOutputs(rows(result, signature.logitsOutput(), copies, "logits of shape [batch, labels]"), pooled);
+      ClassifierOutputs out = ClassifierOutputs.logitsOnly(rows(result, signature.logitsOutput(), copies, "logits of shape [batch, labels]"));
+      if (wanted.headFeatures().isPresent()) {
+        out = out.with(ClassifierOutputs.Extra.HEAD_FEATURES, rows(result, wanted.headFeatures().get(), copies, "features of shape [batch, width]"));
+      }
+      return out;
     }
 
     private float[][] rows(OrtSession.Result result, String output, int copies, String expected) throws OrtException {

@@ -84,6 +84,7 @@ public final class ResultsJson {
       results.findings().ifPresent(f -> node.set("findings", FindingsJson.of(f.variants().get(at), results.labels())));
       variants.add(node);
     }
+    results.layerMetrics().ifPresent(m -> root.set("layer_metrics", LayerMetricsJson.of(m)));
     try {
       return WRITER.writeValueAsString(root) + "\n";
     } catch (JsonProcessingException e) {

@@ -6,6 +6,8 @@ import ai.onnxruntime.OrtSession;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.data.Batch;
 import dev.onnxskip.graph.OnnxModel;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,25 +42,40 @@ public final class VariantSession implements AutoCloseable {
 
   /** Logits of every example of a batch, row by row in batch order. */
   public float[][] logits(Batch batch) {
-    return outputs(batch, Optional.empty()).logits();
+    return outputs(batch, Optional.empty(), List.of()).outputs().logits();
   }
 
   /**
-   * Logits of every example of a batch, and the graph output {@code features} where asked for, row
-   * by row in batch order.
+   * One batch's outputs, and graph outputs the caller reads itself.
+   *
+   * @param outputs the logits, and the head's features where asked for
+   * @param states the {@code states} outputs asked for, in that order, flat and row-major
    */
-  public ClassifierOutputs outputs(Batch batch, Optional<String> features) {
+  public record Run(ClassifierOutputs outputs, List<FloatBuffer> states) {}
+
+  /**
+   * Logits of every example of a batch, the graph output {@code features} where asked for, row by
+   * row in batch order, and the float tensors {@code states} (residual-stream states, for instance).
+   */
+  public Run outputs(Batch batch, Optional<String> features, List<String> states) {
     Map<String, OnnxTensor> feeds = Map.of();
     Set<String> wanted = new LinkedHashSet<>();
     wanted.add(signature.logitsOutput());
     features.ifPresent(wanted::add);
+    wanted.addAll(states);
     try {
       feeds = TokenFeeds.create(signature.inputs(), session.session().getInputNames(), batch, 1);
       try (OrtSession.Result result = session.session().run(feeds, wanted)) {
         float[][] logits = rows(result, signature.logitsOutput(), batch, "logits of shape [batch, labels]");
-        Optional<float[][]> pooled = features.isEmpty() ? Optional.empty()
-            : Optional.of(rows(result, features.get(), batch, "features of shape [batch, width]"));
-        return new ClassifierOutputs(logits, pooled);
+        ClassifierOutputs out = ClassifierOutputs.logitsOnly(logits);
+        if (features.isPresent()) {
+          out = out.with(ClassifierOutputs.Extra.HEAD_FEATURES, rows(result, features.get(), batch, "features of shape [batch, width]"));
+        }
+        List<FloatBuffer> read = new ArrayList<>();
+        for (String state : states) {
+          read.add(((OnnxTensor) result.get(state).orElseThrow()).getFloatBuffer());
+        }
+        return new Run(out, read);
       }
     } catch (OrtException e) {
       throw new OnnxSkipException("ONNX Runtime failed running " + label + ": " + OrtErrors.oneLine(e.getMessage()), e);

@@ -22,7 +22,7 @@ import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.ClassifierHead;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
-import dev.onnxskip.rewrite.HeadFeatures;
+import dev.onnxskip.rewrite.ExposedOutputs;
 import dev.onnxskip.rewrite.HeadWriter;
 import dev.onnxskip.rewrite.Pooling;
 import dev.onnxskip.rewrite.SkipSpan;
@@ -410,7 +410,7 @@ public final class EvalBench {
     try (TextEncoder encoder = TextEncoder.open(TOKENIZER, MAX_LENGTH)) {
       // Warm-up: the tokenizer, ORT's native library and environment, the JIT on the run path.
       EncodedDataset warm = encoder.encode(warmData);
-      new NaiveEngine(model, layout, signature, runtime, BatchPlan.of(warm, 4), "bench", Optional.empty()).run(baselineOnly, Set.of(), (s, r, l) -> {}, n -> {});
+      new NaiveEngine(model, layout, signature, runtime, BatchPlan.of(warm, 4), "bench", EvalEngine.Wanted.LOGITS).run(baselineOnly, Set.of(), (s, r, l) -> {}, n -> {});
       long t0 = System.nanoTime();
       encoded = encoder.encode(data);
       tokenizeSeconds = (System.nanoTime() - t0) / 1e9;
@@ -469,12 +469,12 @@ public final class EvalBench {
         };
         BatchPlan plan = PLANS.get(0).of(encoded);
         if (mode == Mode.NAIVE) {
-          measured.put("engine", time(() -> new NaiveEngine(model, layout, signature, runtime, plan, "bench", Optional.empty()).run(everything, Set.of(), sink, n -> {})));
+          measured.put("engine", time(() -> new NaiveEngine(model, layout, signature, runtime, plan, "bench", EvalEngine.Wanted.LOGITS).run(everything, Set.of(), sink, n -> {})));
         } else {
           System.gc();
           long t0 = System.nanoTime();
           double cpu0 = processCpuSeconds();
-          try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, runtime, plan, Optional.empty())) {
+          try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, runtime, plan, EvalEngine.Wanted.LOGITS)) {
             sessionSeconds = (System.nanoTime() - t0) / 1e9;
             engine.run(everything, Set.of(), sink, n -> {});
           }
@@ -490,7 +490,7 @@ public final class EvalBench {
           measured.put("findings", time(() -> Findings.of(Findings.Settings.DEFAULT, List.of("neg", "pos"), gold, everything, byVariant)));
           // The head refit: the engine again, fetching the head's features too, then the findings with the refit.
           ClassifierHead.Linear head = (ClassifierHead.Linear) ClassifierHead.of(model, signature.logitsOutput());
-          OnnxModel exposed = HeadFeatures.expose(model, head, signature.logitsOutput());
+          OnnxModel exposed = ExposedOutputs.headFeatures(model, head, signature.logitsOutput());
           Map<Variant, float[][]> features = new LinkedHashMap<>();
           EvalEngine.Sink featureSink = (span, rows, outputs) -> {
             float[][] target = features.computeIfAbsent(span, v -> new float[examples][]);
@@ -499,7 +499,7 @@ public final class EvalBench {
             }
           };
           measured.put("engine_features", time(() -> {
-            try (SharedPrefixEngine engine = new SharedPrefixEngine(exposed, layout, signature, runtime, plan, Optional.of(head.features()))) {
+            try (SharedPrefixEngine engine = new SharedPrefixEngine(exposed, layout, signature, runtime, plan, new EvalEngine.Wanted(Optional.of(head.features()), false))) {
               engine.run(everything, Set.of(), featureSink, n -> {});
             }
           }));

@@ -61,7 +61,42 @@ public final class EvalOutputs {
     return blanked;
   }
 
-  /** Fails unless two logit tables have the same shape and agree within {@code tolerance}. */
+  /**
+   * Fails unless two runs' results.json are the same byte for byte apart from the timestamp and the
+   * layer metrics, and their layer metrics agree within {@code tolerance}: those are computed from
+   * each engine's float states, which agree only within rounding.
+   */
+  public static void assertSameResults(Path a, Path b, double tolerance) throws IOException {
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var first = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(resultsWithoutTimestamp(a));
+    var second = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(resultsWithoutTimestamp(b));
+    assertClose(first.remove("layer_metrics"), second.remove("layer_metrics"), tolerance, "layer_metrics");
+    assertEquals(first.toString(), second.toString());
+  }
+
+  private static void assertClose(com.fasterxml.jackson.databind.JsonNode a, com.fasterxml.jackson.databind.JsonNode b, double tolerance,
+      String where) {
+    if (a == null || b == null) {
+      assertEquals(a, b, where);
+    } else if (a.isNumber() && b.isNumber()) {
+      assertEquals(a.asDouble(), b.asDouble(), tolerance, where);
+    } else if (a.isContainerNode()) {
+      assertEquals(a.size(), b.size(), where);
+      var names = a.fieldNames();
+      if (a.isArray()) {
+        for (int i = 0; i < a.size(); i++) {
+          assertClose(a.get(i), b.get(i), tolerance, where + "[" + i + "]");
+        }
+      }
+      while (names.hasNext()) {
+        String name = names.next();
+        assertClose(a.get(name), b.get(name), tolerance, where + "." + name);
+      }
+    } else {
+      assertEquals(a, b, where);
+    }
+  }
+
   /** The largest absolute difference between two equally shaped logit tables. */
   public static double maxDifference(float[][] a, float[][] b) {
     double worst = 0;
@@ -73,6 +108,7 @@ public final class EvalOutputs {
     return worst;
   }
 
+  /** Fails unless two logit tables have the same shape and agree within {@code tolerance}. */
   public static void assertClose(float[][] expected, float[][] actual, double tolerance, String what) {
     assertEquals(expected.length, actual.length, what + ": examples");
     for (int i = 0; i < expected.length; i++) {

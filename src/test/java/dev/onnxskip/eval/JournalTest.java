@@ -1,6 +1,5 @@
 package dev.onnxskip.eval;
 
-import java.util.Optional;
 
 import dev.onnxskip.runtime.ClassifierOutputs;
 
@@ -58,7 +57,7 @@ class JournalTest {
   void featuresAreReadBackBitForBitAndAMangledFeatureFieldIsNotAnEntry() throws java.io.IOException {
     float[][] features = {{1.1f, -0f, Float.MIN_VALUE, Float.NaN}, {3e38f, -2.5f, Float.NEGATIVE_INFINITY, 7}};
     Journal.Entry withFeatures = new Journal.Entry(new SkipSpan(0, 1), new int[] {3, 1},
-        new ClassifierOutputs(new float[][] {{1, 2}, {3, 4}}, Optional.of(features)));
+        ClassifierOutputs.logitsOnly(new float[][] {{1, 2}, {3, 4}}).with(ClassifierOutputs.Extra.HEAD_FEATURES, features));
     write("key", withFeatures);
     try (Journal journal = Journal.open(dir, key("key"), true, false)) {
       float[][] back = journal.done().get(0).outputs().features().orElseThrow();
@@ -70,7 +69,7 @@ class JournalTest {
       assertTrue(journal.done().get(0).outputs().features().isPresent());
     }
     String text = Files.readString(journal());
-    Files.writeString(journal(), text.replace("\"features_width\":4", "\"features_width\":3"));
+    Files.writeString(journal(), text.replace("\"width\":4", "\"width\":3"));
     UsageException e = assertThrows(UsageException.class, () -> Journal.open(dir, key("key"), true, false).close());
     assertTrue(e.getMessage().contains("line 2 is not a journal entry"), e.getMessage());
   }

@@ -10,6 +10,8 @@ import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.layout.EncoderLayout;
+import dev.onnxskip.layout.LayoutDetector;
 import dev.onnxskip.rewrite.HeadWriter;
 import dev.onnxskip.rewrite.Pooling;
 import java.io.IOException;
@@ -111,7 +113,102 @@ class MiniLmEvalTest {
     Map<String, float[][]> fromShared = EvalOutputs.logits(shared);
     assertEquals(fromNaive.keySet(), fromShared.keySet());
     fromNaive.forEach((variant, logits) -> EvalOutputs.assertClose(logits, fromShared.get(variant), 1e-5, variant));
-    assertEquals(EvalOutputs.resultsWithoutTimestamp(naive), EvalOutputs.resultsWithoutTimestamp(shared));
+    EvalOutputs.assertSameResults(naive, shared, 1e-5);
+  }
+
+  /**
+   * Angular distance and Block Influence as results.json gives them per label, against the boundary
+   * states computed here: the encoder with its boundary tensors added as graph outputs, run on each
+   * example alone (no padding), and the formulas applied in this test.
+   */
+  @Test
+  void layerMetricsMatchBoundaryStatesRunInOnnxRuntime() throws Exception {
+    OnnxModel model = ModelIO.load(classifier);
+    EncoderLayout layout = LayoutDetector.detect(model);
+    int layers = layout.layers();
+    ai.onnx.proto.OnnxMl.ModelProto.Builder withStates = model.proto().toBuilder();
+    for (int k = 0; k <= layers; k++) {
+      if (!model.outputNames().contains(layout.boundary(k))) {
+        withStates.getGraphBuilder().addOutput(ai.onnx.proto.OnnxMl.ValueInfoProto.newBuilder().setName(layout.boundary(k))
+            .setType(ai.onnx.proto.OnnxMl.TypeProto.newBuilder().setTensorType(ai.onnx.proto.OnnxMl.TypeProto.Tensor.newBuilder()
+                .setElemType(ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT_VALUE))));
+      }
+    }
+    List<long[]> ids = tokenize();
+    List<String> gold = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    for (String line : Files.readAllLines(data)) {
+      gold.add(json.readTree(line).get("label").asText());
+    }
+    // Per example: angular distance of spans 0-0, 2-3, 5-5 over tokens, and Block Influence per layer.
+    int[][] spans = {{0, 0}, {2, 3}, {5, 5}};
+    double[][] angular = new double[ids.size()][spans.length];
+    double[][] influence = new double[ids.size()][layers];
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession session = env.createSession(withStates.build().toByteArray(), new OrtSession.SessionOptions())) {
+      for (int i = 0; i < ids.size(); i++) {
+        long[] row = ids.get(i);
+        Map<String, OnnxTensor> feeds = new HashMap<>();
+        try {
+          feeds.put("input_ids", OnnxTensor.createTensor(env, new long[][] {row}));
+          feeds.put("attention_mask", OnnxTensor.createTensor(env, new long[][] {filled(row.length, 1)}));
+          feeds.put("token_type_ids", OnnxTensor.createTensor(env, new long[][] {filled(row.length, 0)}));
+          try (OrtSession.Result result = session.run(feeds)) {
+            float[][][] h = new float[layers + 1][][];
+            for (int k = 0; k <= layers; k++) {
+              h[k] = ((float[][][]) result.get(layout.boundary(k)).orElseThrow().getValue())[0];
+            }
+            for (int t = 0; t < row.length; t++) {
+              for (int s = 0; s < spans.length; s++) {
+                angular[i][s] += Math.acos(Math.min(1, cos(h[spans[s][0]][t], h[spans[s][1] + 1][t]))) / Math.PI / row.length;
+              }
+              for (int k = 0; k < layers; k++) {
+                influence[i][k] += (1 - cos(h[k][t], h[k + 1][t])) / row.length;
+              }
+            }
+          }
+        } finally {
+          feeds.values().forEach(OnnxTensor::close);
+        }
+      }
+    }
+    for (Path out : List.of(naive, shared)) {
+      com.fasterxml.jackson.databind.JsonNode metrics = json.readTree(out.resolve("results.json").toFile()).get("layer_metrics");
+      for (String label : List.of("neg", "pos")) {
+        for (int s = 0; s < spans.length; s++) {
+          assertEquals(groupMean(angular, gold, label, s), metrics.get("per_span").get(s).get("per_label").get(label)
+              .get("angular_distance").asDouble(), 1e-5, out.getFileName() + ", span " + s + ", " + label);
+        }
+        for (int k = 0; k < layers; k++) {
+          assertEquals(groupMean(influence, gold, label, k), metrics.get("per_layer").get(k).get("block_influence").get("per_label")
+              .get(label).asDouble(), 1e-5, out.getFileName() + ", layer " + k + ", " + label);
+        }
+      }
+    }
+  }
+
+  private static double cos(float[] a, float[] b) {
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += a[i] * (double) b[i];
+      na += a[i] * (double) a[i];
+      nb += b[i] * (double) b[i];
+    }
+    return dot / Math.sqrt(na * nb);
+  }
+
+  private static double groupMean(double[][] values, List<String> gold, String label, int column) {
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; i < values.length; i++) {
+      if (gold.get(i).equals(label)) {
+        sum += values[i][column];
+        n++;
+      }
+    }
+    return sum / n;
   }
 
   /** The examples' token ids as the tokenizer library gives them, unpadded, cut to the max length. */

@@ -19,7 +19,7 @@ import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.ClassifierHead;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
-import dev.onnxskip.rewrite.HeadFeatures;
+import dev.onnxskip.rewrite.ExposedOutputs;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.SkipSpans;
 import dev.onnxskip.rewrite.Variant;
@@ -105,9 +105,9 @@ class SharedPrefixEngineTest {
       int stackTokens, int examples) {
     EncoderLayout layout = LayoutDetector.detect(model);
     ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
-    Evaluated naive = evaluate(new NaiveEngine(model, layout, signature, CPU, plan, "test", Optional.empty()), todo, Set.of(), examples);
+    Evaluated naive = evaluate(new NaiveEngine(model, layout, signature, CPU, plan, "test", EvalEngine.Wanted.LOGITS), todo, Set.of(), examples);
     Evaluated shared;
-    try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, CPU, plan, Optional.empty(), stackTokens)) {
+    try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, CPU, plan, EvalEngine.Wanted.LOGITS, stackTokens)) {
       shared = evaluate(engine, todo, Set.of(), examples);
     }
     assertEquals(todo.size(), shared.logits().size());
@@ -148,16 +148,16 @@ class SharedPrefixEngineTest {
   void theHeadsFeaturesAgreeAcrossEnginesAndGiveTheLogitsThroughTheHead() {
     OnnxModel plain = OnnxModel.of(SyntheticBert.build(SPEC));
     ClassifierHead.Linear head = (ClassifierHead.Linear) ClassifierHead.of(plain, "logits");
-    OnnxModel model = HeadFeatures.expose(plain, head, "logits");
+    OnnxModel model = ExposedOutputs.headFeatures(plain, head, "logits");
     EncodedDataset data = data(7, 9, 4);
     BatchPlan plan = BatchPlan.of(data, 3);
     EncoderLayout layout = LayoutDetector.detect(model);
     ClassifierSignature signature = ClassifierSignature.of(model, Optional.of("logits"));
     List<Variant> todo = baselineAnd(SkipSpan.all(4));
-    Map<Variant, float[][]> naive = features(new NaiveEngine(model, layout, signature, CPU, plan, "test", Optional.of(head.features())),
+    Map<Variant, float[][]> naive = features(new NaiveEngine(model, layout, signature, CPU, plan, "test", new EvalEngine.Wanted(Optional.of(head.features()), false)),
         todo, data.size());
     Map<Variant, float[][]> shared;
-    try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, CPU, plan, Optional.of(head.features()), 60)) {
+    try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, CPU, plan, new EvalEngine.Wanted(Optional.of(head.features()), false), 60)) {
       shared = features(engine, todo, data.size());
     }
     Map<Variant, float[][]> logits = assertEnginesAgree(plain, plan, todo, 60, data.size());
@@ -239,7 +239,7 @@ class SharedPrefixEngineTest {
     EncoderLayout layout = LayoutDetector.detect(model);
     ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
     Evaluated shared;
-    try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, CPU, plan, Optional.empty())) {
+    try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, CPU, plan, EvalEngine.Wanted.LOGITS)) {
       shared = evaluate(engine, baselineAnd(List.of(new SkipSpan(1, 2))), Set.of(1), data.size());
     }
     assertEquals(plan.batchCount() - 1, shared.flushes());
@@ -268,7 +268,7 @@ class SharedPrefixEngineTest {
     EncoderLayout layout = LayoutDetector.detect(model);
     ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
     BatchPlan plan = BatchPlan.of(data(2, 4, 6), 2);
-    OnnxSkipException e = assertThrows(OnnxSkipException.class, () -> new SharedPrefixEngine(model, layout, signature, CPU, plan, Optional.empty()).close());
+    OnnxSkipException e = assertThrows(OnnxSkipException.class, () -> new SharedPrefixEngine(model, layout, signature, CPU, plan, EvalEngine.Wanted.LOGITS).close());
     assertTrue(e.getMessage().contains("'/encoder/layer.2/attention/self/Concat' of layer 2 reads '/encoder/layer.0/attention/self/Unsqueeze_output_0'"),
         e.getMessage());
     assertTrue(e.getMessage().contains("--engine naive"), e.getMessage());
