@@ -87,6 +87,11 @@ class ShiftLossModelTest {
   }
 
   static dev.onnxskip.graph.OnnxModel build() {
+    return build(false);
+  }
+
+  /** @param identityBlock a fourth block whose weights are all zero: its output is its input exactly */
+  static dev.onnxskip.graph.OnnxModel build(boolean identityBlock) {
     int hidden = 3;
     float[][] table = new float[TOKENIZER.vocabularySize()][hidden];
     float[] strength = {2, -2, 1, -1, 1.6f, -1.6f};
@@ -99,6 +104,10 @@ class ShiftLossModelTest {
         new KnownAnswerModel.BlockWeights(noAttention, new float[][] {{0, 0}, {1, -1}, {0, 0}}, new float[2],
             new float[][] {{0, 0, 1}, {0, 0, 1}}, new float[hidden]),
         new KnownAnswerModel.BlockWeights(noAttention, new float[hidden][2], new float[2], new float[2][hidden], new float[] {0, 0, 0.2f}));
+    if (identityBlock) {
+      blocks = new ArrayList<>(blocks);
+      blocks.add(new KnownAnswerModel.BlockWeights(noAttention, new float[hidden][2], new float[2], new float[2][hidden], new float[hidden]));
+    }
     float[][] head = {{0, 1}, {0, 0}, {0, 2}};
     return KnownAnswerModel.build(table, blocks, head, new float[] {0, -6.4f}, LABELS);
   }
@@ -177,6 +186,67 @@ class ShiftLossModelTest {
     assertEquals("turned off (--no-head-refit)", refit.get("absent_because").asText());
     assertTrue(variant(results, "0-0").get("per_label").get("pos").get("refit_accuracy").isNull());
     assertTrue(Files.readString(out.resolve("summary.md")).contains("No head was refit on the variants' features: turned off"));
+    assertTrue(results.has("layer_metrics"), "on unless turned off");
+    Path without = out.resolveSibling(out.getFileName() + "-without");
+    EvalCli.ok("eval", "--model", model.toString(), "--tokenizer", tokenizer.toString(), "--data", data.toString(),
+        "--spans", "0-0", "--out", without.toString(), "--no-layer-metrics", "--threads", "1", "--quiet");
+    JsonNode plain = new ObjectMapper().readTree(without.resolve("results.json").toFile());
+    assertFalse(plain.has("layer_metrics"));
+    assertFalse(plain.get("config").get("layer_metrics").asBoolean());
+  }
+
+  /**
+   * A block that passes its input through has Block Influence 0 and changes nothing when skipped; and
+   * no metric depends on how a batch is padded: batches of one (no padding) and of 16 texts of mixed
+   * lengths give the same values.
+   */
+  @Test
+  void anIdentityBlockHasNoInfluenceAndPaddingChangesNoMetric(@TempDir Path work) throws IOException {
+    Path identity = work.resolve("identity.onnx");
+    ModelIO.save(build(true).proto(), identity);
+    ObjectMapper json = new ObjectMapper();
+    List<JsonNode> runs = new ArrayList<>();
+    for (String batch : List.of("1", "16")) {
+      Path out = work.resolve("batch-" + batch);
+      EvalCli.ok("eval", "--model", identity.toString(), "--tokenizer", tokenizer.toString(), "--data", data.toString(),
+          "--spans", "all", "--batch-size", batch, "--out", out.toString(), "--threads", "1", "--quiet");
+      runs.add(json.readTree(out.resolve("results.json").toFile()));
+    }
+    JsonNode metrics = runs.get(0).get("layer_metrics");
+    assertEquals(0.0, metrics.get("per_layer").get(3).get("block_influence").get("overall").asDouble(), 1e-12);
+    assertTrue(metrics.get("per_layer").get(1).get("block_influence").get("overall").asDouble() > 0.01, metrics.toString());
+    assertEquals(variant(runs.get(0), "baseline").get("overall").get("accuracy").asDouble(),
+        variant(runs.get(0), "3-3").get("overall").get("accuracy").asDouble());
+    assertEquals(0, variant(runs.get(0), "3-3").get("overall").get("vs_baseline").get("churn").asDouble());
+    assertEquals(0.0, metrics.get("per_span").get(spanIndex(runs.get(0), "3-3")).get("overall").get("angular_distance").asDouble(), 1e-7);
+    assertEquals(1.0, metrics.get("per_span").get(spanIndex(runs.get(0), "3-3")).get("overall").get("linear_cka").asDouble(), 1e-6);
+    assertNumbersClose(metrics, runs.get(1).get("layer_metrics"), "layer_metrics");
+  }
+
+  private static int spanIndex(JsonNode results, String name) {
+    JsonNode spans = results.get("layer_metrics").get("per_span");
+    for (int i = 0; i < spans.size(); i++) {
+      if ((spans.get(i).get("span").get(0).asInt() + "-" + spans.get(i).get("span").get(1).asInt()).equals(name)) {
+        return i;
+      }
+    }
+    throw new AssertionError("no span " + name);
+  }
+
+  private static void assertNumbersClose(JsonNode a, JsonNode b, String where) {
+    if (a.isNumber()) {
+      assertEquals(a.asDouble(), b.asDouble(), 1e-6, where);
+    } else if (a.isArray()) {
+      assertEquals(a.size(), b.size(), where);
+      for (int i = 0; i < a.size(); i++) {
+        assertNumbersClose(a.get(i), b.get(i), where + "[" + i + "]");
+      }
+    } else if (a.isObject()) {
+      assertEquals(a.size(), b.size(), where);
+      a.fieldNames().forEachRemaining(f -> assertNumbersClose(a.get(f), b.get(f), where + "." + f));
+    } else {
+      assertEquals(a, b, where);
+    }
   }
 
   private static void assertMargin(double expected, JsonNode logits, int row) {
