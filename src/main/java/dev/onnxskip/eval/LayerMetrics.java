@@ -32,24 +32,32 @@ public record LayerMetrics(List<String> groups, List<SpanFigures> spans, List<La
 
   /** The label-free metrics, with whether larger means more change. */
   public enum Metric {
-    ANGULAR_DISTANCE("angular_distance", true),
-    ANGULAR_DISTANCE_FIRST_TOKEN("angular_distance_first_token", true),
-    ANGULAR_DISTANCE_POOLED("angular_distance_pooled", true),
-    POOLED_COSINE("pooled_cosine", false),
-    LINEAR_CKA("linear_cka", false),
+    ANGULAR_DISTANCE("angular_distance", "angular distance", true),
+    ANGULAR_DISTANCE_FIRST_TOKEN("angular_distance_first_token", "angular distance, first token", true),
+    ANGULAR_DISTANCE_POOLED("angular_distance_pooled", "angular distance, pooled", true),
+    POOLED_COSINE("pooled_cosine", "pooled cosine", false),
+    LINEAR_CKA("linear_cka", "linear CKA", false),
     /** A span's Block Influence: the sum of its layers'. */
-    BLOCK_INFLUENCE("block_influence", true);
+    BLOCK_INFLUENCE("block_influence", "Block Influence", true);
 
     private final String key;
+    private final String title;
     private final boolean distance;
 
-    Metric(String key, boolean distance) {
+    Metric(String key, String title, boolean distance) {
       this.key = key;
+      this.title = title;
       this.distance = distance;
     }
 
+    /** The name in results.json and results.csv. */
     public String key() {
       return key;
+    }
+
+    /** The name in the summary and the figures. */
+    public String title() {
+      return title;
     }
 
     /** The value as a change: larger means the span changes more. */

@@ -4,6 +4,7 @@ import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.eval.Findings;
 import dev.onnxskip.eval.LabelScore;
+import dev.onnxskip.eval.LayerMetrics;
 import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
 import dev.onnxskip.rewrite.SkipSpan;
@@ -56,6 +57,10 @@ public final class Heatmaps {
       written.addAll(write(changeFigure(results, i), dir, stem + "-delta"));
     }
     written.addAll(write(overview(results), dir, "heatmaps"));
+    if (results.layerMetrics().isPresent()) {
+      written.addAll(write(layerMetrics(results, results.layerMetrics().get()), dir, "layer-metrics"));
+      written.addAll(BlockInfluenceChart.write(results.layerMetrics().get(), dir));
+    }
     if (results.findings().isPresent()) {
       written.addAll(write(shiftVersusLoss(results, results.findings().get()), dir, "shift-vs-loss"));
     }
@@ -89,6 +94,43 @@ public final class Heatmaps {
     subtitle.add("accuracy falls, the others hold: decision shift; all fall: information loss");
     return new HeatmapFigure("Decision shift or information loss", subtitle, panels, results.layers(), ColorScale.accuracy(),
         HeatmapFigure::accuracyText, true, findings.headRefit().computed() ? 4 : 3);
+  }
+
+  /** The label-free metrics the layer-metrics figure shows, one column each. */
+  private static final List<LayerMetrics.Metric> SHOWN = List.of(LayerMetrics.Metric.ANGULAR_DISTANCE,
+      LayerMetrics.Metric.ANGULAR_DISTANCE_POOLED, LayerMetrics.Metric.POOLED_COSINE, LayerMetrics.Metric.LINEAR_CKA);
+
+  /**
+   * The label-free metrics on the triangle layout, one row per group (all examples, then each label)
+   * and one column per metric, all on the one 0..1 scale: a distance is 0 and a similarity 1 where a
+   * span changes nothing, the baseline's box.
+   */
+  static HeatmapFigure layerMetrics(RunResults results, LayerMetrics metrics) {
+    List<HeatmapFigure.Panel> panels = new ArrayList<>();
+    int overall = metrics.groups().size() - 1;
+    List<Integer> order = new ArrayList<>();
+    order.add(overall);
+    for (int g = 0; g < overall; g++) {
+      order.add(g);
+    }
+    for (int g : order) {
+      for (LayerMetrics.Metric m : SHOWN) {
+        double[][] cells = new double[results.layers()][results.layers()];
+        for (double[] row : cells) {
+          Arrays.fill(row, Double.NaN);
+        }
+        for (LayerMetrics.SpanFigures s : metrics.spans()) {
+          cells[s.span().start()][s.span().end()] = s.byGroup().get(g).get(m);
+        }
+        double unchanged = m == LayerMetrics.Metric.POOLED_COSINE || m == LayerMetrics.Metric.LINEAR_CKA ? 1 : 0;
+        panels.add(new HeatmapFigure.Panel(metrics.groups().get(g) + ": " + m.title(), cells, unchanged));
+      }
+    }
+    List<String> subtitle = new ArrayList<>(subtitle(results, panels));
+    subtitle.add("angular distance: arccos(cos(h_S, h_E+1))/π, mean over real tokens, and between mean-pooled states");
+    subtitle.add("pooled cosine and linear CKA: the variant's mean-pooled final state against the baseline's");
+    return new HeatmapFigure("Label-free layer metrics per span", subtitle, panels, results.layers(), ColorScale.accuracy(),
+        HeatmapFigure::accuracyText, true, SHOWN.size());
   }
 
   private static HeatmapFigure.Panel figurePanel(RunResults results, Findings findings, String title, String note,

@@ -2,6 +2,7 @@ package dev.onnxskip.report;
 
 import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.eval.Findings;
+import dev.onnxskip.eval.LayerMetrics;
 import dev.onnxskip.eval.LabelScore;
 import dev.onnxskip.eval.Metrics;
 import dev.onnxskip.eval.RunResults;
@@ -13,6 +14,7 @@ import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -32,7 +34,9 @@ import org.apache.commons.csv.CSVPrinter;
  * ({@code accuracy_low}, {@code accuracy_high}), AUROC, recalibrated accuracy, the refit head's
  * accuracy, and against the baseline the discordant counts, the share of changed predictions
  * ({@code churn}), McNemar's p before and after the Holm correction, whether it is
- * significant, and the bootstrap interval of the change ({@code delta_low}, {@code delta_high}).
+ * significant, and the bootstrap interval of the change ({@code delta_low}, {@code delta_high}). The
+ * last columns are the span's label-free layer metrics on that label's examples, as results.json's
+ * {@code layer_metrics.per_span} holds them ({@code block_influence} summed over the span's layers).
  * Absent values (the baseline's span and tests, undefined scores as {@link LabelScore} defines them,
  * statistics of results without them) are empty, unquoted fields. Doubles keep full precision.
  */
@@ -42,7 +46,8 @@ public final class ResultsCsv {
       "precision", "f1", "predicted", "variant_accuracy", "variant_macro_f1",
       "variant_balanced_accuracy", "variant_balanced_low", "variant_balanced_high",
       "accuracy_low", "accuracy_high", "auroc", "recalibrated_accuracy", "refit_accuracy", "fixed", "broken", "churn",
-      "p_mcnemar", "p_holm", "significant", "delta_low", "delta_high");
+      "p_mcnemar", "p_holm", "significant", "delta_low", "delta_high",
+      "angular_distance", "angular_distance_first_token", "angular_distance_pooled", "pooled_cosine", "linear_cka", "block_influence");
 
   // RFC 4180 quoting, but "\n" rows so the file is the same on every platform and diffs cleanly.
   // Absent values are null and print as an empty field, never quoted: an empty string would be quoted
@@ -83,13 +88,16 @@ public final class ResultsCsv {
       Metrics m = v.metrics();
       int index = at;
       Optional<Findings.VariantFindings> findings = results.findings().map(x -> x.variants().get(index));
+      Optional<LayerMetrics.SpanFigures> layerFigures = v.isBaseline() ? Optional.empty()
+          : results.layerMetrics().flatMap(x -> x.spans().stream().filter(s -> s.span().equals(v.span())).findFirst());
       List<LabelScore> scores = m.perLabel();
       for (int i = 0; i < scores.size(); i++) {
         LabelScore s = scores.get(i);
         int label = i;
         Optional<Findings.Figures> f = findings.map(x -> x.groups().get(label));
         Optional<Findings.Change> c = f.flatMap(Findings.Figures::change);
-        csv.printRecord(Arrays.asList(
+        Optional<LayerMetrics.SpanValues> lm = layerFigures.map(x -> x.byGroup().get(label));
+        List<Object> row = new ArrayList<>(Arrays.asList(
             v.isBaseline() ? null : v.span().start(),
             v.isBaseline() ? null : v.span().end(),
             v.isBaseline() ? 0 : v.span().length(),
@@ -118,6 +126,10 @@ public final class ResultsCsv {
             c.map(Findings.Change::significant).orElse(null),
             c.flatMap(Findings.Change::interval).map(b -> Double.toString(b.lower())).orElse(null),
             c.flatMap(Findings.Change::interval).map(b -> Double.toString(b.upper())).orElse(null)));
+        for (LayerMetrics.Metric metric : LayerMetrics.Metric.values()) {
+          row.add(lm.map(x -> number(x.get(metric))).orElse(null));
+        }
+        csv.printRecord(row);
       }
     }
     csv.flush();

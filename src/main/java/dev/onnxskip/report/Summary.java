@@ -2,6 +2,7 @@ package dev.onnxskip.report;
 
 import dev.onnxskip.eval.Findings;
 import dev.onnxskip.eval.LabelScore;
+import dev.onnxskip.eval.LayerMetrics;
 import dev.onnxskip.eval.Metrics;
 import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
@@ -92,6 +93,8 @@ public final class Summary {
         table(md, mostHarmless(results, i, top), i, b.accuracy());
       }
     }
+
+    results.layerMetrics().ifPresent(m -> layerMetrics(md, m));
 
     md.append("\n## Collapsed predictions\n\n");
     List<VariantResult> collapsed = collapsed(results);
@@ -223,6 +226,73 @@ public final class Summary {
   /** A significant change that broke more of the label's examples than it fixed. */
   private static boolean significantDrop(Findings.VariantFindings v, int label) {
     return v.groups().get(label).change().filter(c -> c.significant() && c.test().broken() > c.test().fixed()).isPresent();
+  }
+
+  /**
+   * Whether the label-free metrics would have picked the spans accuracy picks: per metric, its Spearman
+   * correlation with the accuracy drop across the evaluated spans (overall and per label), and the span
+   * it would drop first for 1, 2 and 3 layers beside accuracy's.
+   */
+  private static void layerMetrics(StringBuilder md, LayerMetrics m) {
+    md.append("\n## Label-free layer metrics\n\n");
+    md.append("Spearman correlation across spans between each metric (as a change: distances as they are, similarities"
+        + " as 1 − value) and the drop in accuracy; then the span each would drop first.\n\n");
+    List<String> groups = m.groups();
+    int overall = groups.size() - 1;
+    md.append("| metric | ρ overall |");
+    for (int g = 0; g < overall; g++) {
+      md.append(" ρ ").append(cell(groups.get(g))).append(" |");
+    }
+    List<Integer> counts = m.picks().stream().map(LayerMetrics.Pick::layersDropped).distinct().sorted().toList();
+    counts.forEach(k -> md.append(" drop ").append(k).append(k == 1 ? " layer |" : " layers |"));
+    md.append("\n|:--|--:|").append("--:|".repeat(overall)).append(":--|".repeat(counts.size())).append('\n');
+    md.append("| accuracy |").append(" |".repeat(overall + 1));
+    counts.forEach(k -> md.append(' ').append(pick(m, k, Optional.empty())).append(" |"));
+    md.append('\n');
+    Optional<LayerMetrics.Agreement> best = Optional.empty();
+    for (LayerMetrics.Metric metric : LayerMetrics.Metric.values()) {
+      md.append("| ").append(metric.title()).append(" |");
+      for (int g : order(overall)) {
+        LayerMetrics.Agreement a = agreement(m, metric, groups.get(g));
+        md.append(' ').append(a.spearman().isPresent() ? rho(a.spearman().getAsDouble()) : "n/a").append(" |");
+        if (g == overall && a.spearman().isPresent()
+            && (best.isEmpty() || a.spearman().getAsDouble() > best.get().spearman().getAsDouble())) {
+          best = Optional.of(a);
+        }
+      }
+      counts.forEach(k -> md.append(' ').append(pick(m, k, Optional.of(metric))).append(" |"));
+      md.append('\n');
+    }
+    best.ifPresent(a -> {
+      long same = counts.stream().filter(k -> pick(m, k, Optional.of(a.metric())).equals(pick(m, k, Optional.empty()))).count();
+      md.append(String.format(Locale.ROOT, "%nOverall, %s follows the accuracy drop most closely (ρ = %.2f) and picks the same span as"
+          + " accuracy for %d of %d depths.%n", a.metric().title(), a.spearman().getAsDouble(), same, counts.size()));
+    });
+  }
+
+  /** A correlation with its sign, two decimals; one that rounds to zero has none. */
+  private static String rho(double value) {
+    String text = String.format(Locale.ROOT, "%+.2f", value);
+    return text.equals("-0.00") || text.equals("+0.00") ? "0.00" : text;
+  }
+
+  /** The overall column first, then the labels. */
+  private static List<Integer> order(int overall) {
+    List<Integer> order = new java.util.ArrayList<>();
+    order.add(overall);
+    for (int g = 0; g < overall; g++) {
+      order.add(g);
+    }
+    return order;
+  }
+
+  private static LayerMetrics.Agreement agreement(LayerMetrics m, LayerMetrics.Metric metric, String group) {
+    return m.agreement().stream().filter(a -> a.metric() == metric && a.group().equals(group)).findFirst().orElseThrow();
+  }
+
+  private static String pick(LayerMetrics m, int layers, Optional<LayerMetrics.Metric> metric) {
+    return m.picks().stream().filter(p -> p.layersDropped() == layers && p.metric().equals(metric)).findFirst()
+        .map(p -> p.span().name()).orElse("n/a");
   }
 
   /** A relative link; the angle brackets let the file name hold parentheses. */

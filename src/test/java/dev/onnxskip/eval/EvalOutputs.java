@@ -67,9 +67,14 @@ public final class EvalOutputs {
    * each engine's float states, which agree only within rounding.
    */
   public static void assertSameResults(Path a, Path b, double tolerance) throws IOException {
+    assertSameResults(resultsWithoutTimestamp(a), resultsWithoutTimestamp(b), tolerance);
+  }
+
+  /** As {@link #assertSameResults(Path, Path, double)}, on the texts of two results.json. */
+  public static void assertSameResults(String a, String b, double tolerance) throws IOException {
     com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-    var first = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(resultsWithoutTimestamp(a));
-    var second = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(resultsWithoutTimestamp(b));
+    var first = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(a);
+    var second = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(b);
     assertClose(first.remove("layer_metrics"), second.remove("layer_metrics"), tolerance, "layer_metrics");
     assertEquals(first.toString(), second.toString());
   }

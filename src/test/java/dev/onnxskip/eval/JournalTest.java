@@ -1,8 +1,6 @@
 package dev.onnxskip.eval;
 
 
-import dev.onnxskip.runtime.ClassifierOutputs;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +10,7 @@ import dev.onnxskip.UsageException;
 import dev.onnxskip.graph.Digests;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.Variant;
+import dev.onnxskip.runtime.ClassifierOutputs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
