@@ -97,7 +97,7 @@ public record LayerMetrics(List<String> groups, List<SpanFigures> spans, List<La
    * @param pooled every variant's final state mean-pooled, per example
    * @param accuracy per variant, the accuracy on each group (labels, then overall)
    */
-  static LayerMetrics of(List<String> labels, int[] gold, int layers, List<Variant> variants, float[][] perExample,
+  public static LayerMetrics of(List<String> labels, int[] gold, int layers, List<Variant> variants, float[][] perExample,
       Map<Variant, float[][]> pooled, Map<Variant, double[]> accuracy) {
     List<String> groups = new ArrayList<>(labels);
     groups.add(Findings.OVERALL);

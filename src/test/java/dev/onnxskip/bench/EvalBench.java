@@ -14,6 +14,7 @@ import dev.onnxskip.data.LabelledData;
 import dev.onnxskip.data.TextEncoder;
 import dev.onnxskip.eval.EvalEngine;
 import dev.onnxskip.eval.Findings;
+import dev.onnxskip.eval.LayerMetrics;
 import dev.onnxskip.eval.NaiveEngine;
 import dev.onnxskip.eval.SharedPrefixEngine;
 import dev.onnxskip.graph.ExternalData;
@@ -27,6 +28,7 @@ import dev.onnxskip.rewrite.HeadWriter;
 import dev.onnxskip.rewrite.Pooling;
 import dev.onnxskip.rewrite.SkipSpan;
 import dev.onnxskip.rewrite.Variant;
+import dev.onnxskip.runtime.ClassifierOutputs;
 import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.runtime.Device;
 import dev.onnxskip.runtime.OrtRuntime;
@@ -236,9 +238,17 @@ public final class EvalBench {
             + r.measured().get("findings_refit").seconds() - r.measured().get("findings").seconds()) / r.measured().get("engine").seconds())
         .sorted().toArray();
     double refitMedian = refit[refit.length / 2];
+    double[] layerMetrics = shared.stream()
+        .mapToDouble(r -> (r.measured().get("engine_layer_metrics").seconds() - r.measured().get("engine").seconds()
+            + r.measured().get("layer_metrics").seconds()) / r.measured().get("engine").seconds())
+        .sorted().toArray();
+    double layerMetricsMedian = layerMetrics[layerMetrics.length / 2];
     System.out.printf("    head refit (features fetched by the engine, then liblinear per variant and fold) / shared engine, same process: %s;"
         + " median %.3f (target <= 0.15: %s)%n", Arrays.stream(refit).mapToObj(v -> String.format(Locale.ROOT, "%.3f", v)).toList(),
         refitMedian, refitMedian <= 0.15 ? "met" : "NOT met");
+    System.out.printf("    layer metrics (states handed to the metrics, pooled final states fetched, aggregation) / shared engine, same process: %s;"
+        + " median %.3f (target <= 0.10: %s)%n", Arrays.stream(layerMetrics).mapToObj(v -> String.format(Locale.ROOT, "%.3f", v)).toList(),
+        layerMetricsMedian, layerMetricsMedian <= 0.10 ? "met" : "NOT met");
 
     List<Double> pipeline = new ArrayList<>();
     for (Report r : baselines) {
@@ -505,6 +515,27 @@ public final class EvalBench {
           }));
           measured.put("findings_refit", time(() -> Findings.of(Findings.Settings.DEFAULT, List.of("neg", "pos"), gold, everything, byVariant,
               features, new Findings.Refit(true, head.features()))));
+          // The layer metrics: the engine again, handing its states to the metrics, then their aggregation.
+          Map<Variant, float[][]> pooled = new LinkedHashMap<>();
+          float[][] perExample = new float[examples][];
+          EvalEngine.Sink statesSink = (span, rows, outputs) -> {
+            float[][] target = pooled.computeIfAbsent(span, v -> new float[examples][]);
+            for (int i = 0; i < rows.length; i++) {
+              target[rows[i]] = outputs.extra(ClassifierOutputs.Extra.FINAL_POOLED).orElseThrow()[i];
+              if (span.isBaseline()) {
+                perExample[rows[i]] = outputs.extra(ClassifierOutputs.Extra.LAYER_METRICS).orElseThrow()[i];
+              }
+            }
+          };
+          measured.put("engine_layer_metrics", time(() -> {
+            try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, runtime, plan, new EvalEngine.Wanted(Optional.empty(), true))) {
+              engine.run(everything, Set.of(), statesSink, n -> {});
+            }
+          }));
+          Findings plain = Findings.of(Findings.Settings.DEFAULT, List.of("neg", "pos"), gold, everything, byVariant);
+          Map<Variant, double[]> accuracy = new LinkedHashMap<>();
+          plain.variants().forEach(v -> accuracy.put(v.variant(), v.groups().stream().mapToDouble(g -> g.accuracy().orElse(Double.NaN)).toArray()));
+          measured.put("layer_metrics", time(() -> LayerMetrics.of(List.of("neg", "pos"), gold, layout.layers(), everything, perExample, pooled, accuracy)));
         }
       }
     }
