@@ -148,11 +148,8 @@ class MiniLmEvalTest {
     try (OrtSession session = env.createSession(withStates.build().toByteArray(), new OrtSession.SessionOptions())) {
       for (int i = 0; i < ids.size(); i++) {
         long[] row = ids.get(i);
-        Map<String, OnnxTensor> feeds = new HashMap<>();
+        Map<String, OnnxTensor> feeds = feeds(env, row);
         try {
-          feeds.put("input_ids", OnnxTensor.createTensor(env, new long[][] {row}));
-          feeds.put("attention_mask", OnnxTensor.createTensor(env, new long[][] {filled(row.length, 1)}));
-          feeds.put("token_type_ids", OnnxTensor.createTensor(env, new long[][] {filled(row.length, 0)}));
           try (OrtSession.Result result = session.run(feeds)) {
             float[][][] h = new float[layers + 1][][];
             for (int k = 0; k <= layers; k++) {
@@ -231,11 +228,8 @@ class MiniLmEvalTest {
     try (OrtSession session = env.createSession(model.toString(), new OrtSession.SessionOptions())) {
       for (int i = 0; i < ids.size(); i++) {
         long[] row = ids.get(i);
-        Map<String, OnnxTensor> feeds = new HashMap<>();
+        Map<String, OnnxTensor> feeds = feeds(env, row);
         try {
-          feeds.put("input_ids", OnnxTensor.createTensor(env, new long[][] {row}));
-          feeds.put("attention_mask", OnnxTensor.createTensor(env, new long[][] {filled(row.length, 1)}));
-          feeds.put("token_type_ids", OnnxTensor.createTensor(env, new long[][] {filled(row.length, 0)}));
           try (OrtSession.Result result = session.run(feeds)) {
             logits[i] = ((float[][]) result.get("logits").orElseThrow().getValue())[0];
           }
@@ -245,6 +239,15 @@ class MiniLmEvalTest {
       }
     }
     return logits;
+  }
+
+  /** One unpadded example's inputs: its ids, a mask of ones, type ids 0. */
+  private static Map<String, OnnxTensor> feeds(OrtEnvironment env, long[] row) throws OrtException {
+    Map<String, OnnxTensor> feeds = new HashMap<>();
+    feeds.put("input_ids", OnnxTensor.createTensor(env, new long[][] {row}));
+    feeds.put("attention_mask", OnnxTensor.createTensor(env, new long[][] {filled(row.length, 1)}));
+    feeds.put("token_type_ids", OnnxTensor.createTensor(env, new long[][] {filled(row.length, 0)}));
+    return feeds;
   }
 
   private static long[] filled(int length, long value) {
