@@ -52,13 +52,37 @@ final class Progress implements EvalRun.Listener, AutoCloseable {
   <T> T whileRunning(Supplier<T> run) {
     Thread onInterrupt = new Thread(this::interrupted, "onnx-skip interrupted");
     Runtime.getRuntime().addShutdownHook(onInterrupt);
+    T result;
     try {
-      return run.get();
-    } finally {
+      result = run.get();
+    } catch (RuntimeException | Error failure) {
+      if (!release(onInterrupt)) {
+        // The process is being ended, and ONNX Runtime torn down under the run: the failure is a
+        // consequence of the ending, not news. The hook says what finished; the JVM halts after it.
+        awaitHalt();
+      }
+      throw failure;
+    }
+    release(onInterrupt);
+    return result;
+  }
+
+  /** Removes the hook; false when the process is shutting down and the hook already runs. */
+  private static boolean release(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      return true;
+    } catch (IllegalStateException shuttingDown) {
+      return false;
+    }
+  }
+
+  private static void awaitHalt() {
+    while (true) {
       try {
-        Runtime.getRuntime().removeShutdownHook(onInterrupt);
-      } catch (IllegalStateException shuttingDown) {
-        // The hook is already running: it says what it has to say.
+        Thread.sleep(Long.MAX_VALUE);
+      } catch (InterruptedException e) {
+        // Still shutting down: keep waiting for the halt.
       }
     }
   }
