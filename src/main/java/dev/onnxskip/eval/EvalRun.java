@@ -187,57 +187,63 @@ public final class EvalRun {
   private static int evaluate(EvalConfig cfg, Loaded in, InputDigests digests, OrtRuntime runtime, Path outDir, boolean resume,
       boolean force, List<Variant> all, Map<Variant, float[][]> logits, Listener listener) {
     try (Journal journal = Journal.open(outDir, runKey(cfg, digests), resume, force)) {
-      if (force) {
-        listener.startingOver();
-      }
-      for (Journal.Entry e : journal.done()) {
-        float[][] target = logits.get(e.variant());
-        if (target != null) {
-          for (int i = 0; i < e.rows().length; i++) {
-            target[e.rows()[i]] = e.logits()[i];
+      try {
+        if (force) {
+          listener.startingOver();
+        }
+        for (Journal.Entry e : journal.done()) {
+          float[][] target = logits.get(e.variant());
+          if (target != null) {
+            for (int i = 0; i < e.rows().length; i++) {
+              target[e.rows()[i]] = e.logits()[i];
+            }
           }
         }
-      }
-      List<Variant> todo = all.stream().filter(v -> !complete(logits.get(v))).toList();
-      int resumed = all.size() - todo.size();
-      Set<Integer> skipBatches = finishedBatches(in.batches(), todo, logits);
-      long examplesLeft = 0;
-      for (int b = 0; b < in.batches().batchCount(); b++) {
-        examplesLeft += skipBatches.contains(b) ? 0 : (long) in.batches().batch(b).batchSize() * todo.size();
-      }
-      long examplesFromJournal = 0;
-      for (Variant v : todo) {
-        examplesFromJournal += Arrays.stream(logits.get(v)).filter(Objects::nonNull).count();
-      }
-      listener.start(runtime.note(), new Work(all.size(), resumed, examplesFromJournal, examplesLeft));
-      if (!todo.isEmpty()) {
-        List<Journal.Entry> pending = new ArrayList<>();
-        int[] finished = {resumed};
-        EvalEngine.Sink sink = new EvalEngine.Sink() {
-          @Override
-          public void done(Variant variant, int[] rows, float[][] values) {
-            float[][] target = logits.get(variant);
-            for (int i = 0; i < rows.length; i++) {
-              target[rows[i]] = values[i];
+        List<Variant> todo = all.stream().filter(v -> !complete(logits.get(v))).toList();
+        int resumed = all.size() - todo.size();
+        Set<Integer> skipBatches = finishedBatches(in.batches(), todo, logits);
+        long examplesLeft = 0;
+        for (int b = 0; b < in.batches().batchCount(); b++) {
+          examplesLeft += skipBatches.contains(b) ? 0 : (long) in.batches().batch(b).batchSize() * todo.size();
+        }
+        long examplesFromJournal = 0;
+        for (Variant v : todo) {
+          examplesFromJournal += Arrays.stream(logits.get(v)).filter(Objects::nonNull).count();
+        }
+        listener.start(runtime.note(), new Work(all.size(), resumed, examplesFromJournal, examplesLeft));
+        if (!todo.isEmpty()) {
+          List<Journal.Entry> pending = new ArrayList<>();
+          int[] finished = {resumed};
+          EvalEngine.Sink sink = new EvalEngine.Sink() {
+            @Override
+            public void done(Variant variant, int[] rows, float[][] values) {
+              float[][] target = logits.get(variant);
+              for (int i = 0; i < rows.length; i++) {
+                target[rows[i]] = values[i];
+              }
+              pending.add(new Journal.Entry(variant, rows, values));
             }
-            pending.add(new Journal.Entry(variant, rows, values));
-          }
 
-          @Override
-          public void flush() {
-            journal.append(pending);
-            pending.clear();
-            int now = (int) all.stream().filter(v -> complete(logits.get(v))).count();
-            if (now != finished[0]) {
-              finished[0] = now;
-              listener.variantsDone(now, all.size());
+            @Override
+            public void flush() {
+              journal.append(pending);
+              pending.clear();
+              int now = (int) all.stream().filter(v -> complete(logits.get(v))).count();
+              if (now != finished[0]) {
+                finished[0] = now;
+                listener.variantsDone(now, all.size());
+              }
             }
-          }
-        };
-        runEngine(cfg, in.model(), in.layout(), in.signature(), runtime, in.batches(), digests.model(), todo, skipBatches, sink,
-            listener);
+          };
+          runEngine(cfg, in.model(), in.layout(), in.signature(), runtime, in.batches(), digests.model(), todo, skipBatches, sink,
+              listener);
+        }
+        return resumed;
+      } catch (RuntimeException | Error e) {
+        // A run that fails before finishing anything leaves no journal, nor a folder it made.
+        journal.abandon();
+        throw e;
       }
-      return resumed;
     }
   }
 
