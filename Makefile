@@ -82,5 +82,12 @@ bench: models data/imdb/dev.jsonl
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.EvalBench \
 	  -Dexec.cleanupDaemonThreads=false
 
+# eval of a 2.3 GB classifier (weights in external data) with each engine: wall time and peak RSS
+# against the weights' size. Writes the model to a temporary folder (2.3 GB of disk) and removes it.
+bench-large:
+	$(MVN) -DskipTests test-compile
+	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.LargeModelBench \
+	  -Dexec.cleanupDaemonThreads=false
+
 clean:
 	rm -rf target $(JAR) out

@@ -22,10 +22,12 @@ final class SharedWeights {
   /** Offsets are page-aligned so that runtimes can memory-map each tensor. */
   private static final long ALIGNMENT = 4096;
 
+  private final OnnxModel source;
   private final String location;
   private final Map<String, ExternalData.Ref> refs;
 
-  private SharedWeights(String location, Map<String, ExternalData.Ref> refs) {
+  private SharedWeights(OnnxModel source, String location, Map<String, ExternalData.Ref> refs) {
+    this.source = source;
     this.location = location;
     this.refs = refs;
   }
@@ -51,19 +53,19 @@ final class SharedWeights {
         offset = aligned + size;
       }
     });
-    return new SharedWeights(file.getFileName().toString(), refs);
+    return new SharedWeights(source, file.getFileName().toString(), refs);
   }
 
-  /** The variant with its large initializers replaced by references into this file. */
+  /**
+   * The variant with its large initializers replaced by references into this file, and its small
+   * ones inline, also those the source kept in external data: its files are not beside the variants.
+   */
   ModelProto externalize(ModelProto variant) {
     GraphProto.Builder g = variant.getGraph().toBuilder();
     for (int i = 0; i < g.getInitializerCount(); i++) {
       TensorProto t = g.getInitializer(i);
       ExternalData.Ref ref = refs.get(t.getName());
-      if (ref == null) {
-        continue;
-      }
-      g.setInitializer(i, ExternalData.pointingTo(t, ref));
+      g.setInitializer(i, ref == null ? ExternalData.inlined(t, source) : ExternalData.pointingTo(t, ref));
     }
     return variant.toBuilder().setGraph(g).build();
   }

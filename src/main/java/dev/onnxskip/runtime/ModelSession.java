@@ -111,11 +111,10 @@ public final class ModelSession implements AutoCloseable {
           graph.setInitializer(i, placeholder(t));
         }
       }
-      if (!copied.isEmpty()) {
-        opts.addExternalInitializers(Map.copyOf(copied));
-      }
-      for (Map.Entry<String, OnnxTensor> m : mapped.entrySet()) {
-        opts.addInitializer(m.getKey(), m.getValue());
+      Map<String, OnnxTensor> handed = new LinkedHashMap<>(copied);
+      handed.putAll(mapped);
+      if (!handed.isEmpty()) {
+        opts.addExternalInitializers(Map.copyOf(handed));
       }
       ModelProto bytes = model.proto().toBuilder().setGraph(graph).build();
       Set<String> names = new java.util.LinkedHashSet<>(copied.keySet());

@@ -106,8 +106,8 @@ public final class WeightBuffers implements AutoCloseable {
     }
     ByteBuffer bytes;
     try (FileChannel ch = FileChannel.open(region.get().file(), StandardOpenOption.READ)) {
-      // A private mapping: ONNX Runtime only reads weights, and were it to write, the file would stay as it is.
-      bytes = ch.map(FileChannel.MapMode.PRIVATE, region.get().offset(), length).order(ByteOrder.LITTLE_ENDIAN);
+      // Read-only: ONNX Runtime only reads initializers, and the user's model file must stay as it is.
+      bytes = ch.map(FileChannel.MapMode.READ_ONLY, region.get().offset(), length).order(ByteOrder.LITTLE_ENDIAN);
     } catch (IOException e) {
       throw new OnnxSkipException(owner.describe() + ": cannot map external data of tensor '" + t.getName() + "' from "
           + region.get().file() + ": " + AtomicFiles.describe(e), e);
