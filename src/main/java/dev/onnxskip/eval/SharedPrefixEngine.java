@@ -21,7 +21,6 @@ import dev.onnxskip.runtime.OrtRuntime;
 import dev.onnxskip.runtime.Resources;
 import dev.onnxskip.runtime.TokenFeeds;
 import dev.onnxskip.runtime.VariantSession;
-import dev.onnxskip.runtime.WeightBuffers;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -75,7 +74,6 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   private final ClassifierSignature signature;
   private final BatchSource batches;
   private final int stackTokens;
-  private final WeightBuffers weights;
   private final ModelSession embeddings;
   private final ModelSession encoder;
   private final Set<String> tokenInputs = new HashSet<>();
@@ -98,13 +96,9 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     this.stackTokens = stackTokens;
     OnnxModel switched = SwitchedLayers.apply(model, layout, signature.logitsOutput());
     List<AutoCloseable> opened = new ArrayList<>();
-    // One set of weight buffers for both sessions, kept until they close: weights in external-data
-    // files are mapped once and read in place.
-    weights = new WeightBuffers();
-    opened.add(weights);
     try {
-      embeddings = open(SubModels.prefix(model, layout, 0), runtime, weights, "the embeddings", opened);
-      encoder = open(switched, runtime, weights, "the layers and head", opened);
+      embeddings = open(SubModels.prefix(model, layout, 0), runtime, "the embeddings", opened);
+      encoder = open(switched, runtime, "the layers and head", opened);
       runLayer = OnnxTensor.createTensor(ENV, true);
       opened.add(runLayer);
       skipLayer = OnnxTensor.createTensor(ENV, false);
@@ -122,9 +116,9 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     }
   }
 
-  private static ModelSession open(OnnxModel sub, OrtRuntime runtime, WeightBuffers weights, String label, List<AutoCloseable> opened) {
+  private static ModelSession open(OnnxModel sub, OrtRuntime runtime, String label, List<AutoCloseable> opened) {
     try {
-      ModelSession s = ModelSession.open(sub, runtime, weights);
+      ModelSession s = ModelSession.open(sub, runtime);
       opened.add(s);
       return s;
     } catch (OrtException e) {
@@ -336,7 +330,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   @Override
   public void close() {
     try {
-      Resources.closeAll(List.of(weights, embeddings, encoder, runLayer, skipLayer), OrtException.class);
+      Resources.closeAll(List.of(embeddings, encoder, runLayer, skipLayer), OrtException.class);
     } catch (OrtException e) {
       throw new OnnxSkipException("ONNX Runtime failed closing the shared engine: " + OrtErrors.oneLine(e.getMessage()), e);
     }

@@ -144,31 +144,6 @@ public final class ExternalData {
     return files;
   }
 
-  /** Where an external tensor's bytes lie on disk: its file, inside the model's folder, and the byte range. */
-  public record Region(Path file, long offset, long length) {}
-
-  /**
-   * The file region holding {@code t}'s bytes, for runtimes that map them instead of reading them;
-   * empty for tensors stored in the model itself.
-   */
-  public static Optional<Region> region(OnnxModel owner, TensorProto t) {
-    Optional<Ref> ref = refOf(t);
-    if (ref.isEmpty()) {
-      return Optional.empty();
-    }
-    Path file = resolve(owner, t, ref.get());
-    long length = ref.get().length();
-    if (length < 0) {
-      try {
-        length = Files.size(file) - ref.get().offset();
-      } catch (IOException e) {
-        throw new OnnxSkipException(
-            owner.describe() + ": external data file " + file + " of tensor '" + t.getName() + "' is missing", e);
-      }
-    }
-    return Optional.of(new Region(file, ref.get().offset(), length));
-  }
-
   private static Path resolve(OnnxModel model, TensorProto t, Ref ref) {
     Path base = model.baseDir().normalize();
     Path file = base.resolve(ref.location()).normalize();
