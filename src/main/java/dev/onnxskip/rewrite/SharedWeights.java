@@ -15,7 +15,7 @@ import java.util.Map;
  * One ONNX external-data file holding every large initializer of a source model once, which all
  * variants of a run point into. Variants then cost their graph structure only, not their weights.
  */
-final class SharedWeights {
+public final class SharedWeights {
 
   /** Initializers smaller than this stay inline: a reference would cost about as much. */
   static final long MIN_EXTERNAL_BYTES = 1024;
@@ -34,6 +34,20 @@ final class SharedWeights {
 
   String location() {
     return location;
+  }
+
+  /**
+   * The model as it is to be saved at {@code target}: as it is where its external-data locations
+   * still resolve from there (no external data, or the same folder, which then shares the files),
+   * else pointing into a weights file of its own written beside {@code target}, named after it
+   * with {@code .data} added.
+   */
+  public static ModelProto forFile(OnnxModel model, Path target) {
+    Path folder = target.toAbsolutePath().normalize().getParent();
+    if (!ExternalData.hasExternal(model.proto()) || folder.equals(model.baseDir().normalize())) {
+      return model.proto();
+    }
+    return write(model, target.resolveSibling(target.getFileName() + ".data")).externalize(model.proto());
   }
 
   /** Writes the weights file (atomically) beside where the variants will go. */
