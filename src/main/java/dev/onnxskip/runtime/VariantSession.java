@@ -11,9 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One ONNX Runtime session of a classifier variant, built from the model bytes in memory (no
- * files), fed only the inputs the model declares. Close it as soon as its variant is done: a
- * session holds a copy of the weights.
+ * One ONNX Runtime session of a classifier variant, built from the model bytes in memory (weights
+ * in external-data files mapped from them), fed only the inputs the model declares. Close it as
+ * soon as its variant is done: a session holds a copy of the weights.
  */
 public final class VariantSession implements AutoCloseable {
 
