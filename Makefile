@@ -3,7 +3,7 @@ MVN ?= mvn -B -q
 JAR := bin/onnx-skip.jar
 MODEL_FILES := models/minilm-l6/model.onnx models/minilm-l6/tokenizer.json models/minilm-l6-q/model.onnx
 
-.PHONY: build build-gpu fonts models data demo demo-spam test test-tools bench clean
+.PHONY: build build-gpu fonts models data demo demo-spam test test-large test-tools bench bench-large clean
 
 build: $(JAR)
 
@@ -68,6 +68,11 @@ demo-spam: build models data/spam/dev.jsonl
 test: models test-tools tools/node_modules $(FONT)
 	mvn -B test
 
+# A classifier over 2 GB (weights in external data) through inspect, rewrite and both engines: about
+# 4.5 GB of temporary disk, so it has a target of its own.
+test-large:
+	mvn -B test -Dgroups=large -DexcludedGroups=none
+
 # onnxruntime-node for the cross-runtime check, and the CJK font; onnxruntime-node's postinstall would fetch CUDA files, so skip it.
 tools/node_modules: tools/package.json tools/package-lock.json
 	cd tools && ONNXRUNTIME_NODE_INSTALL=skip npm ci
@@ -82,6 +87,13 @@ bench: models data/imdb/dev.jsonl
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.RewriteBench \
 	  -Dexec.cleanupDaemonThreads=false
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.EvalBench \
+	  -Dexec.cleanupDaemonThreads=false
+
+# eval of a 2.3 GB classifier (weights in external data) with each engine: wall time and peak RSS
+# against the weights' size. Writes the model to a temporary folder (2.3 GB of disk) and removes it.
+bench-large:
+	$(MVN) -DskipTests test-compile
+	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.LargeModelBench \
 	  -Dexec.cleanupDaemonThreads=false
 
 clean:

@@ -6,6 +6,7 @@ import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.probe.ProbeRun;
 import dev.onnxskip.rewrite.Pooling;
+import dev.onnxskip.rewrite.SharedWeights;
 import dev.onnxskip.runtime.OrtRuntime;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -99,7 +100,7 @@ public final class ProbeCommand implements Callable<Integer> {
     rt.fallback().ifPresent(warning -> Warnings.print(spec.commandLine().getErr(), warning));
     ProbeRun.Outcome o = ProbeRun.train(encoder, tokenizer.tokenizer, train, Optional.ofNullable(dev), dataOptions.columns(), labels,
         new ProbeRun.Settings(pooling, maxLength, parsedC, batchSize), rt);
-    ModelIO.save(o.classifier().proto(), output);
+    ModelIO.save(SharedWeights.forFile(o.classifier(), output), output);
     PrintWriter out = spec.commandLine().getOut();
     String chosenBy = o.chosen().map(ch -> String.format(Locale.ROOT, " (chosen by %d-fold cross-validation, accuracy %.4f)", ch.folds(),
         ch.accuracy())).orElse("");

@@ -219,51 +219,57 @@ public final class EvalRun {
       boolean resume, boolean force, List<Variant> all, Map<Variant, float[][]> logits,
       Map<Variant, Map<ClassifierOutputs.Extra, float[][]>> extras, Listener listener) {
     try (Journal journal = Journal.open(outDir, runKey(cfg, digests), resume, force)) {
-      if (force) {
-        listener.startingOver();
-      }
-      for (Journal.Entry e : journal.done()) {
-        if (logits.containsKey(e.variant())) {
-          keep(e.variant(), e.rows(), e.outputs(), logits, extras);
+      try {
+        if (force) {
+          listener.startingOver();
         }
-      }
-      List<Variant> todo = all.stream().filter(v -> !complete(logits.get(v))).toList();
-      int resumed = all.size() - todo.size();
-      Set<Integer> skipBatches = finishedBatches(in.batches(), todo, logits);
-      long examplesLeft = 0;
-      for (int b = 0; b < in.batches().batchCount(); b++) {
-        examplesLeft += skipBatches.contains(b) ? 0 : (long) in.batches().batch(b).batchSize() * todo.size();
-      }
-      long examplesFromJournal = 0;
-      for (Variant v : todo) {
-        examplesFromJournal += Arrays.stream(logits.get(v)).filter(Objects::nonNull).count();
-      }
-      listener.start(runtime.note(), new Work(all.size(), resumed, examplesFromJournal, examplesLeft));
-      if (!todo.isEmpty()) {
-        List<Journal.Entry> pending = new ArrayList<>();
-        int[] finished = {resumed};
-        EvalEngine.Sink sink = new EvalEngine.Sink() {
-          @Override
-          public void done(Variant variant, int[] rows, ClassifierOutputs outputs) {
-            keep(variant, rows, outputs, logits, extras);
-            pending.add(new Journal.Entry(variant, rows, outputs));
+        for (Journal.Entry e : journal.done()) {
+          if (logits.containsKey(e.variant())) {
+            keep(e.variant(), e.rows(), e.outputs(), logits, extras);
           }
-
-          @Override
-          public void flush() {
-            journal.append(pending);
-            pending.clear();
-            int now = (int) all.stream().filter(v -> complete(logits.get(v))).count();
-            if (now != finished[0]) {
-              finished[0] = now;
-              listener.variantsDone(now, all.size());
+        }
+        List<Variant> todo = all.stream().filter(v -> !complete(logits.get(v))).toList();
+        int resumed = all.size() - todo.size();
+        Set<Integer> skipBatches = finishedBatches(in.batches(), todo, logits);
+        long examplesLeft = 0;
+        for (int b = 0; b < in.batches().batchCount(); b++) {
+          examplesLeft += skipBatches.contains(b) ? 0 : (long) in.batches().batch(b).batchSize() * todo.size();
+        }
+        long examplesFromJournal = 0;
+        for (Variant v : todo) {
+          examplesFromJournal += Arrays.stream(logits.get(v)).filter(Objects::nonNull).count();
+        }
+        listener.start(runtime.note(), new Work(all.size(), resumed, examplesFromJournal, examplesLeft));
+        if (!todo.isEmpty()) {
+          List<Journal.Entry> pending = new ArrayList<>();
+          int[] finished = {resumed};
+          EvalEngine.Sink sink = new EvalEngine.Sink() {
+            @Override
+            public void done(Variant variant, int[] rows, ClassifierOutputs outputs) {
+              keep(variant, rows, outputs, logits, extras);
+              pending.add(new Journal.Entry(variant, rows, outputs));
             }
-          }
-        };
-        runEngine(cfg, engineModel, in.layout(), in.signature(), runtime, in.batches(), digests.model(), todo, skipBatches, sink,
-            listener);
+
+            @Override
+            public void flush() {
+              journal.append(pending);
+              pending.clear();
+              int now = (int) all.stream().filter(v -> complete(logits.get(v))).count();
+              if (now != finished[0]) {
+                finished[0] = now;
+                listener.variantsDone(now, all.size());
+              }
+            }
+          };
+          runEngine(cfg, engineModel, in.layout(), in.signature(), runtime, in.batches(), digests.model(), todo, skipBatches, sink,
+              listener);
+        }
+        return resumed;
+      } catch (RuntimeException | Error e) {
+        // A run that fails before finishing anything leaves no journal, nor a folder it made.
+        journal.abandon();
+        throw e;
       }
-      return resumed;
     }
   }
 

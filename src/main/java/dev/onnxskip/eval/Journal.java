@@ -73,9 +73,13 @@ public final class Journal implements AutoCloseable {
   private final FileLock lock;
   private final FileChannel channel;
   private final List<Entry> done;
+  /** The outermost folder that opening the journal created, which an abandoned run removes again. */
+  private final Optional<Path> createdFolder;
+  private boolean abandoned;
 
-  private Journal(Path file, FileChannel lockChannel, FileLock lock, FileChannel channel, List<Entry> done) {
+  private Journal(Path file, FileChannel lockChannel, FileLock lock, FileChannel channel, List<Entry> done, Optional<Path> createdFolder) {
     this.file = file;
+    this.createdFolder = createdFolder;
     this.lockFile = file.resolveSibling(LOCK);
     this.lockChannel = lockChannel;
     this.lock = lock;
@@ -94,6 +98,7 @@ public final class Journal implements AutoCloseable {
    * @param force start over, discarding an earlier journal
    */
   public static Journal open(Path dir, RunKey runKey, boolean resume, boolean force) {
+    Optional<Path> created = outermostMissing(dir.toAbsolutePath().normalize());
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
@@ -126,7 +131,7 @@ public final class Journal implements AutoCloseable {
         AtomicFiles.writeString(file, header(runKey) + "\n");
       }
       FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-      return new Journal(file, lockChannel, lock, channel, done);
+      return new Journal(file, lockChannel, lock, channel, done, created);
     } catch (IOException e) {
       closeQuietly(lockChannel);
       throw new OnnxSkipException("cannot open the journal in " + dir + ": " + AtomicFiles.describe(e), e);
@@ -134,6 +139,24 @@ public final class Journal implements AutoCloseable {
       closeQuietly(lockChannel);
       throw e;
     }
+  }
+
+  /** The outermost folder on the way to {@code dir} that does not exist yet, if any. */
+  private static Optional<Path> outermostMissing(Path dir) {
+    Path missing = null;
+    for (Path p = dir; p != null && Files.notExists(p); p = p.getParent()) {
+      missing = p;
+    }
+    return Optional.ofNullable(missing);
+  }
+
+  /**
+   * Marks the run as failed: if the journal holds no finished work, of this run or an earlier one,
+   * closing it removes it, and the folders opening it created, so a run that did nothing leaves
+   * nothing behind.
+   */
+  public void abandon() {
+    abandoned = true;
   }
 
   /** Work finished by an earlier run, in the order it was done. */
@@ -209,6 +232,33 @@ public final class Journal implements AutoCloseable {
       // Closing the channel below releases the lock too.
     }
     closeQuietly(lockChannel);
+    if (abandoned && done.isEmpty()) {
+      removeEmptyRun();
+    }
+  }
+
+  /** Removes the journal of a run that finished nothing, and the folders made for it while they are empty. */
+  private void removeEmptyRun() {
+    try {
+      Files.deleteIfExists(file);
+      if (createdFolder.isPresent()) {
+        Path top = createdFolder.get();
+        for (Path p = file.getParent().toAbsolutePath().normalize(); p != null && p.startsWith(top); p = p.getParent()) {
+          if (!isEmptyFolder(p)) {
+            break;
+          }
+          Files.delete(p);
+        }
+      }
+    } catch (IOException ignored) {
+      // Leftovers of a failed run are the lesser problem; the failure itself is what gets reported.
+    }
+  }
+
+  private static boolean isEmptyFolder(Path p) throws IOException {
+    try (java.util.stream.Stream<Path> entries = Files.list(p)) {
+      return entries.findAny().isEmpty();
+    }
   }
 
   private static String header(RunKey runKey) {

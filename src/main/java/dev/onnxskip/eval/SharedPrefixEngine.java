@@ -8,7 +8,6 @@ import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.data.Batch;
 import dev.onnxskip.data.BatchSource;
 import dev.onnxskip.graph.ElementType;
-import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.rewrite.SkipSpan;
@@ -111,11 +110,10 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
     if (wanted.layerStates()) {
       suffixOutputs.add(layout.boundary(layout.layers()));
     }
-    OnnxModel inlined = ExternalData.inline(model);
-    OnnxModel switched = SwitchedLayers.apply(inlined, layout, headOutputs.toArray(String[]::new));
+    OnnxModel switched = SwitchedLayers.apply(model, layout, headOutputs.toArray(String[]::new));
     List<AutoCloseable> opened = new ArrayList<>();
     try {
-      embeddings = open(SubModels.prefix(inlined, layout, 0), runtime, "the embeddings", opened);
+      embeddings = open(SubModels.prefix(model, layout, 0), runtime, "the embeddings", opened);
       encoder = open(switched, runtime, "the layers and head", opened);
       runLayer = OnnxTensor.createTensor(ENV, true);
       opened.add(runLayer);

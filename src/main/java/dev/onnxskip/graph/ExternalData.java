@@ -156,8 +156,8 @@ public final class ExternalData {
   }
 
   /**
-   * The model with every external tensor's bytes read into {@code raw_data}, for runtimes that take
-   * a model from memory. Models without external data are returned as they are.
+   * The model with every external tensor's bytes read into {@code raw_data}, for a variant written
+   * as one file. Models without external data are returned as they are.
    */
   public static OnnxModel inline(OnnxModel model) {
     if (!hasExternal(model.proto())) {
@@ -168,21 +168,24 @@ public final class ExternalData {
     for (int i = 0; i < g.getInitializerCount(); i++) {
       TensorProto t = g.getInitializer(i);
       if (t.getDataLocation() == DataLocation.EXTERNAL) {
-        byte[] bytes = rawBytes(t, model);
-        total += bytes.length;
+        total += TensorTypes.byteSize(t);
         if (total > Integer.MAX_VALUE - (1L << 26)) {
           throw new OnnxSkipException(
-              model.describe() + ": weights exceed 2 GB and cannot be held in one in-memory model; load it from its file instead");
+              model.describe() + ": weights exceed 2 GB and cannot be held in one model file; keep them in external data");
         }
-        g.setInitializer(
-            i,
-            t.toBuilder()
-                .clearExternalData()
-                .setDataLocation(DataLocation.DEFAULT)
-                .setRawData(ByteString.copyFrom(bytes)));
+        g.setInitializer(i, inlined(t, model));
       }
     }
     return new OnnxModel(model.proto().toBuilder().setGraph(g).build(), model.source());
+  }
+
+  /** {@code t} with its external bytes read into {@code raw_data}; a tensor stored inline as it is. */
+  public static TensorProto inlined(TensorProto t, OnnxModel owner) {
+    if (t.getDataLocation() != DataLocation.EXTERNAL) {
+      return t;
+    }
+    return t.toBuilder().clearExternalData().setDataLocation(DataLocation.DEFAULT)
+        .setRawData(ByteString.copyFrom(rawBytes(t, owner))).build();
   }
 
   /** Streams a tensor's raw bytes to {@code out}, without copying inline raw data. */

@@ -16,6 +16,14 @@ import java.util.Optional;
 public final class ModelIO {
   private ModelIO() {}
 
+  /** Protobuf's ceiling for one message, and so for a model file: its graph, inline weights included. */
+  static final long PROTOBUF_LIMIT = Integer.MAX_VALUE;
+
+  /** What to do about a model file over {@link #PROTOBUF_LIMIT}: the exporters' own ways to keep weights apart. */
+  public static final String REEXPORT = "re-export it with its weights in external data: torch.onnx.export(..., external_data=True)"
+      + " (torch 2.5 and later; use_external_data_format=True before), optimum-cli export onnx (writes model.onnx_data for"
+      + " models over 2 GB by itself), or onnx.save_model(model, path, save_as_external_data=True)";
+
   /**
    * Loads a model and checks that it is a usable graph whose external data, if any, is present.
    *
@@ -30,8 +38,13 @@ public final class ModelIO {
     }
     ModelProto proto;
     try (InputStream in = new BufferedInputStream(Files.newInputStream(path), 1 << 20)) {
-      if (Files.size(path) == 0) {
+      long size = Files.size(path);
+      if (size == 0) {
         throw new OnnxSkipException(path + ": empty file, not an ONNX model");
+      }
+      if (size > PROTOBUF_LIMIT) {
+        throw new OnnxSkipException(path + ": " + size / (1 << 20) + " MiB in one file, over protobuf's 2 GB limit for a model's graph; "
+            + REEXPORT);
       }
       proto = parse(in, path.toString());
     } catch (IOException e) {
@@ -47,7 +60,7 @@ public final class ModelIO {
     try {
       CodedInputStream coded = CodedInputStream.newInstance(in);
       // Protobuf's own ceiling is 2 GB; larger models keep their weights in external data files.
-      coded.setSizeLimit(Integer.MAX_VALUE);
+      coded.setSizeLimit((int) PROTOBUF_LIMIT);
       coded.setRecursionLimit(1000);
       proto = ModelProto.parseFrom(coded);
     } catch (InvalidProtocolBufferException e) {

@@ -15,9 +15,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * One ONNX Runtime session of a classifier variant, built from the model bytes in memory (no
- * files), fed only the inputs the model declares. Close it as soon as its variant is done: a
- * session holds a copy of the weights.
+ * One ONNX Runtime session of a classifier variant, built from the model bytes in memory (weights
+ * in external-data files mapped from them), fed only the inputs the model declares. Close it as
+ * soon as its variant is done: a session holds a copy of the weights.
  */
 public final class VariantSession implements AutoCloseable {
 

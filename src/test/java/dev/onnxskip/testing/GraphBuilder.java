@@ -10,6 +10,7 @@ import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
+import dev.onnxskip.graph.ExternalData;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -122,6 +123,17 @@ final class GraphBuilder {
   String initializer(String name, long[] dims, long[] values) {
     defineTensor(name);
     graph.addInitializer(longTensor(name, dims, values));
+    return name;
+  }
+
+  /** An initializer whose bytes are declared to lie in an external-data file, which the caller writes. */
+  String externalInitializer(String name, TensorProto.DataType type, long[] dims, ExternalData.Ref ref) {
+    defineTensor(name);
+    TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(type.getNumber());
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    graph.addInitializer(ExternalData.pointingTo(t.build(), ref));
     return name;
   }
 
