@@ -3,6 +3,7 @@ package dev.onnxskip.report;
 import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.eval.Findings;
 import dev.onnxskip.eval.LabelScore;
+import dev.onnxskip.eval.Latencies;
 import dev.onnxskip.eval.Metrics;
 import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
@@ -13,6 +14,7 @@ import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -51,13 +53,27 @@ public final class ResultsCsv {
       .setNullString("")
       .get();
 
+  /**
+   * Columns appended where the run measured speed, repeated on each row of a variant: median batch-1
+   * time and its quartiles (ms), speed-up against the baseline, examples per second at the batch
+   * size and its speed-up, the model's parameters and file size.
+   */
+  public static final List<String> LATENCY_HEADER = List.of(
+      "latency_ms", "latency_q1_ms", "latency_q3_ms", "speedup", "examples_per_second", "throughput_speedup", "parameters",
+      "file_bytes");
+
   private ResultsCsv() {}
 
   /** Writes {@code results} to {@code file} atomically. */
   public static void write(RunResults results, Path file) {
+    write(results, Optional.empty(), file);
+  }
+
+  /** Writes {@code results}, with the {@link #LATENCY_HEADER} columns where there are latencies, atomically. */
+  public static void write(RunResults results, Optional<Latencies> latencies, Path file) {
     AtomicFiles.write(file, out -> {
       Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-      print(results, writer);
+      print(results, latencies, writer);
       writer.flush();
     });
   }
@@ -66,15 +82,17 @@ public final class ResultsCsv {
   public static String toCsv(RunResults results) {
     StringWriter text = new StringWriter();
     try {
-      print(results, text);
+      print(results, Optional.empty(), text);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return text.toString();
   }
 
-  private static void print(RunResults results, Appendable out) throws IOException {
-    CSVPrinter csv = new CSVPrinter(out, FORMAT);
+  private static void print(RunResults results, Optional<Latencies> latencies, Appendable out) throws IOException {
+    List<String> header = new ArrayList<>(HEADER);
+    latencies.ifPresent(l -> header.addAll(LATENCY_HEADER));
+    CSVPrinter csv = new CSVPrinter(out, FORMAT.builder().setHeader(header.toArray(String[]::new)).get());
     List<LabelScore> base = results.baseline().metrics().perLabel();
     for (int at = 0; at < results.variants().size(); at++) {
       VariantResult v = results.variants().get(at);
@@ -87,7 +105,7 @@ public final class ResultsCsv {
         int label = i;
         Optional<Findings.Figures> f = findings.map(x -> x.groups().get(label));
         Optional<Findings.Change> c = f.flatMap(Findings.Figures::change);
-        csv.printRecord(Arrays.asList(
+        List<Object> row = new ArrayList<>(Arrays.asList(
             v.isBaseline() ? null : v.span().start(),
             v.isBaseline() ? null : v.span().end(),
             v.isBaseline() ? 0 : v.span().length(),
@@ -111,9 +129,22 @@ public final class ResultsCsv {
             c.map(Findings.Change::significant).orElse(null),
             c.flatMap(Findings.Change::interval).map(b -> Double.toString(b.lower())).orElse(null),
             c.flatMap(Findings.Change::interval).map(b -> Double.toString(b.upper())).orElse(null)));
+        latencies.ifPresent(l -> row.addAll(latencyColumns(l, v)));
+        csv.printRecord(row);
       }
     }
     csv.flush();
+  }
+
+  private static List<Object> latencyColumns(Latencies latencies, VariantResult v) {
+    Optional<Latencies.VariantLatency> measured = latencies.of(v.variant());
+    if (measured.isEmpty()) {
+      return Arrays.asList(new Object[LATENCY_HEADER.size()]);
+    }
+    Latencies.VariantLatency m = measured.get();
+    return List.of(Double.toString(m.latency().median()), Double.toString(m.latency().q1()), Double.toString(m.latency().q3()),
+        Double.toString(latencies.speedup(m)), Double.toString(m.throughput().examplesPerSecond()),
+        Double.toString(latencies.throughputSpeedup(m)), m.parameters(), m.fileBytes());
   }
 
   private static String number(double value) {
