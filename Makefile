@@ -66,8 +66,9 @@ tools/node_modules: tools/package.json tools/package-lock.json
 	cd tools && ONNXRUNTIME_NODE_INSTALL=skip npm ci
 	touch tools/node_modules
 
-test-tools:
-	node --test tools/make-splits.test.mjs
+# classify-folder.test.mjs loads model folders written by the jar in transformers.js, offline.
+test-tools: $(JAR) $(MODEL_FILES) tools/node_modules
+	node --test tools/make-splits.test.mjs tools/classify-folder.test.mjs
 
 # Measurements, printed side by side; never part of make test.
 bench: models data/imdb/dev.jsonl

@@ -12,6 +12,7 @@
 
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { env, pipeline } from '@huggingface/transformers';
 
 /**
@@ -48,7 +49,7 @@ export async function classify(dir, texts) {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('classify-folder.mjs')) {
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const [dir, textsFile] = process.argv.slice(2);
   if (!dir || !textsFile) {
     console.error('usage: node tools/classify-folder.mjs DIR TEXTS.jsonl');
