@@ -150,6 +150,7 @@ public final class SelectCommand implements Callable<Integer> {
         out.printf("  %-20s %d of %d variants (%d on it alone)%n", kind.option, f[0], choice.ranked().size(), f[1]);
       }
     }
+    choice.unlockedByOne().ifPresent(u -> out.printf("without %s: %s (%s)%n", binding.option, u.span(), u.describe()));
     out.printf("best near miss: %s (%s): %s%n", near.span(), near.describe(), choice.whyNot(near));
     out.flush();
     PrintWriter err = spec.commandLine().getErr();

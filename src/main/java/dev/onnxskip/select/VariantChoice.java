@@ -177,22 +177,26 @@ public record VariantChoice(List<Candidate> ranked, Optional<Candidate> chosen, 
   }
 
   /**
-   * The constraint that binds when nothing qualifies: the one most variants fail on its own (they
-   * would qualify without it), else the one most variants fail.
+   * The constraint that binds when nothing qualifies: the one whose removal would admit the best
+   * variant (the best-ranked of those that fail it alone), else, where every variant fails several,
+   * the one most variants fail.
    */
   public Constraints.Kind binding() {
-    Map<Constraints.Kind, Integer> alone = new EnumMap<>(Constraints.Kind.class);
+    Optional<Candidate> admitted = unlockedByOne();
+    if (admitted.isPresent()) {
+      return admitted.get().violations().get(0).kind();
+    }
     Map<Constraints.Kind, Integer> any = new EnumMap<>(Constraints.Kind.class);
     for (Candidate c : ranked) {
-      List<Constraints.Kind> kinds = c.violations().stream().map(Violation::kind).distinct().toList();
-      kinds.forEach(k -> any.merge(k, 1, Integer::sum));
-      if (kinds.size() == 1) {
-        alone.merge(kinds.get(0), 1, Integer::sum);
-      }
+      c.violations().stream().map(Violation::kind).distinct().forEach(k -> any.merge(k, 1, Integer::sum));
     }
-    Map<Constraints.Kind, Integer> counts = alone.isEmpty() ? any : alone;
-    return counts.entrySet().stream().max(Map.Entry.<Constraints.Kind, Integer>comparingByValue()
+    return any.entrySet().stream().max(Map.Entry.<Constraints.Kind, Integer>comparingByValue()
         .thenComparing(Map.Entry.comparingByKey(Comparator.reverseOrder()))).map(Map.Entry::getKey).orElseThrow();
+  }
+
+  /** The best-ranked variant that fails one constraint only: what relaxing the binding one would give. */
+  public Optional<Candidate> unlockedByOne() {
+    return ranked.stream().filter(c -> c.violations().stream().map(Violation::kind).distinct().count() == 1).findFirst();
   }
 
   /** How many variants fail {@code kind}, and how many fail only it. */
