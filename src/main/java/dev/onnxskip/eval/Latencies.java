@@ -33,12 +33,24 @@ public record Latencies(Settings settings, List<VariantLatency> variants) {
    * @param fileBytes bytes of the model file, weights inlined
    * @param latency batch-1 runs at the typical sequence length
    * @param throughput runs of a batch of the run's batch size
+   * @param baselineLatency the baseline's batch-1 runs, made in turn with this variant's, so that
+   *     the machine's other load weighs on both alike: the speed-up is taken against these (the
+   *     baseline's own runs, for the baseline)
+   * @param baselineThroughput the baseline's batch runs made in turn with this variant's
    */
-  public record VariantLatency(Variant variant, long parameters, long fileBytes, RunTimes latency, RunTimes throughput) {
+  public record VariantLatency(Variant variant, long parameters, long fileBytes, RunTimes latency, RunTimes throughput,
+      RunTimes baselineLatency, RunTimes baselineThroughput) {
     public VariantLatency {
       Objects.requireNonNull(variant, "variant");
       Objects.requireNonNull(latency, "latency");
       Objects.requireNonNull(throughput, "throughput");
+      Objects.requireNonNull(baselineLatency, "baselineLatency");
+      Objects.requireNonNull(baselineThroughput, "baselineThroughput");
+    }
+
+    /** The baseline's own figures, which are their own reference. */
+    public VariantLatency(Variant variant, long parameters, long fileBytes, RunTimes latency, RunTimes throughput) {
+      this(variant, parameters, fileBytes, latency, throughput, latency, throughput);
     }
   }
 
@@ -57,13 +69,16 @@ public record Latencies(Settings settings, List<VariantLatency> variants) {
     return variants.stream().filter(v -> v.variant().equals(variant)).findFirst();
   }
 
-  /** How many times faster than the baseline the variant answers one request (median batch-1 times). */
+  /**
+   * How many times faster than the baseline the variant answers one request: the median of the
+   * baseline's batch-1 runs made in turn with the variant's over the median of the variant's.
+   */
   public double speedup(VariantLatency v) {
-    return baseline().latency().median() / v.latency().median();
+    return v.baselineLatency().median() / v.latency().median();
   }
 
-  /** How many times the baseline's examples per second the variant gets through at the batch size. */
+  /** How many times the baseline's examples per second the variant gets through at the batch size (runs in turn, as above). */
   public double throughputSpeedup(VariantLatency v) {
-    return v.throughput().examplesPerSecond() / baseline().throughput().examplesPerSecond();
+    return v.throughput().examplesPerSecond() / v.baselineThroughput().examplesPerSecond();
   }
 }

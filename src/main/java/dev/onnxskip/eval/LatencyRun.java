@@ -64,24 +64,60 @@ public final class LatencyRun {
     String sourceSha = Digests.sha256(cfg.inputs().model());
 
     List<Latencies.VariantLatency> measured = new ArrayList<>();
-    for (Variant v : variants) {
-      OnnxModel standalone = v instanceof SkipSpan s ? SkipRewriter.variant(model, layout, s, sourceSha) : model;
-      ModelProto inlined = ExternalData.inline(standalone).proto();
-      long parameters = 0;
-      for (TensorProto t : inlined.getGraph().getInitializerList()) {
-        parameters += TensorTypes.elementCount(t);
+    try (ModelTimer baseline = ModelTimer.open(model, signature, runtime, "the baseline model")) {
+      for (Variant v : variants) {
+        OnnxModel standalone = v instanceof SkipSpan s ? SkipRewriter.variant(model, layout, s, sourceSha) : model;
+        ModelProto inlined = ExternalData.inline(standalone).proto();
+        long parameters = 0;
+        for (TensorProto t : inlined.getGraph().getInitializerList()) {
+          parameters += TensorTypes.elementCount(t);
+        }
+        if (v.isBaseline()) {
+          measured.add(new Latencies.VariantLatency(v, parameters, inlined.getSerializedSize(), baseline.time(latencyInput, plan),
+              baseline.time(throughputInput, plan)));
+        } else {
+          try (ModelTimer timer = ModelTimer.open(standalone, signature, runtime, "variant skipping layers " + v)) {
+            RunTimes[] latency = inTurn(baseline, timer, latencyInput, plan);
+            RunTimes[] throughput = inTurn(baseline, timer, throughputInput, plan);
+            measured.add(new Latencies.VariantLatency(v, parameters, inlined.getSerializedSize(), latency[1], throughput[1], latency[0],
+                throughput[0]));
+          }
+        }
+        done.accept(measured.size());
       }
-      String label = v.isBaseline() ? "the baseline model" : "variant skipping layers " + v;
-      try (ModelTimer timer = ModelTimer.open(standalone, signature, runtime, label)) {
-        RunTimes latency = timer.time(latencyInput, plan);
-        RunTimes throughput = timer.time(throughputInput, plan);
-        measured.add(new Latencies.VariantLatency(v, parameters, inlined.getSerializedSize(), latency, throughput));
-      }
-      done.accept(measured.size());
     }
     Latencies.Settings settings = new Latencies.Settings(runtime.device().toString(), cfg.execution().threads(), plan.warmup(),
         plan.repeats(), latencyInput.seqLen(), throughputInput.batchSize(), throughputInput.seqLen());
     return new Latencies(settings, measured);
+  }
+
+  /**
+   * Runs the baseline and a variant in turn on the same input, the first of each pair alternating,
+   * so that a change in the machine's load between one variant and the next (other work, clock
+   * scaling) weighs on both alike and cancels in their ratio.
+   *
+   * @return the baseline's times, then the variant's
+   */
+  static RunTimes[] inTurn(ModelTimer baseline, ModelTimer variant, Batch batch, ModelTimer.Plan plan) {
+    try (ModelTimer.Input b = baseline.prepare(batch); ModelTimer.Input v = variant.prepare(batch)) {
+      for (int i = 0; i < plan.warmup(); i++) {
+        b.runMillis();
+        v.runMillis();
+      }
+      double[] base = new double[plan.repeats()];
+      double[] own = new double[plan.repeats()];
+      for (int i = 0; i < plan.repeats(); i++) {
+        if (i % 2 == 0) {
+          base[i] = b.runMillis();
+          own[i] = v.runMillis();
+        } else {
+          own[i] = v.runMillis();
+          base[i] = b.runMillis();
+        }
+      }
+      return new RunTimes[] {new RunTimes(batch.batchSize(), batch.seqLen(), plan.warmup(), base),
+        new RunTimes(batch.batchSize(), batch.seqLen(), plan.warmup(), own)};
+    }
   }
 
   /**

@@ -43,6 +43,10 @@ final class LatencyJson {
     node.put("file_bytes", v.fileBytes());
     node.set("batch1", times(v.latency()));
     node.set("batch", times(v.throughput()));
+    if (!v.variant().isBaseline()) {
+      node.set("baseline_batch1", times(v.baselineLatency()));
+      node.set("baseline_batch", times(v.baselineThroughput()));
+    }
     node.put("examples_per_second", v.throughput().examplesPerSecond());
     node.put("speedup", latencies.speedup(v));
     node.put("throughput_speedup", latencies.throughputSpeedup(v));
@@ -89,8 +93,10 @@ final class LatencyJson {
           throw new IllegalArgumentException("variants[" + i + "] has no latency although the run measured it");
         }
         Variant variant = v.get("span").isNull() ? Variant.BASELINE : new SkipSpan(v.get("span").get(0).asInt(), v.get("span").get(1).asInt());
-        variants.add(new Latencies.VariantLatency(variant, l.path("parameters").asLong(), l.path("file_bytes").asLong(),
-            times(l, "batch1"), times(l, "batch")));
+        RunTimes latency = times(l, "batch1");
+        RunTimes throughput = times(l, "batch");
+        variants.add(new Latencies.VariantLatency(variant, l.path("parameters").asLong(), l.path("file_bytes").asLong(), latency, throughput,
+            l.has("baseline_batch1") ? times(l, "baseline_batch1") : latency, l.has("baseline_batch") ? times(l, "baseline_batch") : throughput));
       }
       return Optional.of(new Latencies(s, variants));
     } catch (IllegalArgumentException e) {

@@ -159,7 +159,7 @@ public final class ModelFolder {
       }
       long bytes = Files.size(modelFile);
       if (Files.exists(absolute)) {
-        if (!replace) {
+        if (!replace && !isEmptyFolder(absolute)) {
           throw new OnnxSkipException(target + " exists");
         }
         Path old = parent.resolve("." + absolute.getFileName() + "." + UUID.randomUUID() + ".old");
@@ -254,6 +254,15 @@ public final class ModelFolder {
     p.put("layers", depth);
     p.put("config", config.isPresent() ? "copied from beside the source model" : "made from the model");
     return p;
+  }
+
+  private static boolean isEmptyFolder(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return false;
+    }
+    try (var entries = Files.list(dir)) {
+      return entries.findAny().isEmpty();
+    }
   }
 
   private static void deleteTree(Path root) {

@@ -53,26 +53,58 @@ public final class ModelTimer implements AutoCloseable {
 
   /** Runs the batch {@code plan.warmup()} times untimed, then {@code plan.repeats()} times timed. */
   public RunTimes time(Batch batch, Plan plan) {
-    Map<String, OnnxTensor> feeds = Map.of();
-    try {
-      feeds = TokenFeeds.create(signature.inputs(), session.session().getInputNames(), batch, 1);
-      Set<String> wanted = Set.of(signature.logitsOutput());
+    try (Input input = prepare(batch)) {
       for (int i = 0; i < plan.warmup(); i++) {
-        session.session().run(feeds, wanted).close();
+        input.runMillis();
       }
       double[] millis = new double[plan.repeats()];
       for (int i = 0; i < millis.length; i++) {
+        millis[i] = input.runMillis();
+      }
+      return new RunTimes(batch.batchSize(), batch.seqLen(), plan.warmup(), millis);
+    }
+  }
+
+  /** The batch's input tensors, made once, to run the model on as often as asked. */
+  public Input prepare(Batch batch) {
+    try {
+      return new Input(batch, TokenFeeds.create(signature.inputs(), session.session().getInputNames(), batch, 1));
+    } catch (OrtException e) {
+      throw new OnnxSkipException("ONNX Runtime cannot take the input of " + label + ": " + OrtErrors.oneLine(e.getMessage()), e);
+    }
+  }
+
+  /** One input, ready to run; closing it releases its tensors. */
+  public final class Input implements AutoCloseable {
+    private final Batch batch;
+    private final Map<String, OnnxTensor> feeds;
+    private final Set<String> wanted = Set.of(signature.logitsOutput());
+
+    private Input(Batch batch, Map<String, OnnxTensor> feeds) {
+      this.batch = batch;
+      this.feeds = feeds;
+    }
+
+    public Batch batch() {
+      return batch;
+    }
+
+    /** One forward pass; its wall time in milliseconds. */
+    public double runMillis() {
+      try {
         long start = System.nanoTime();
         OrtSession.Result result = session.session().run(feeds, wanted);
         long end = System.nanoTime();
         result.close();
         // A timer coarser than the run would read 0; the smallest step it can tell apart stands for it.
-        millis[i] = Math.max(end - start, 1) / 1e6;
+        return Math.max(end - start, 1) / 1e6;
+      } catch (OrtException e) {
+        throw new OnnxSkipException("ONNX Runtime failed running " + label + ": " + OrtErrors.oneLine(e.getMessage()), e);
       }
-      return new RunTimes(batch.batchSize(), batch.seqLen(), plan.warmup(), millis);
-    } catch (OrtException e) {
-      throw new OnnxSkipException("ONNX Runtime failed running " + label + ": " + OrtErrors.oneLine(e.getMessage()), e);
-    } finally {
+    }
+
+    @Override
+    public void close() {
       Resources.closeAll(List.copyOf(feeds.values()));
     }
   }

@@ -70,16 +70,21 @@ public final class KnownAnswerRuns {
     return 2 + 10.0 * (layers - skipped) / layers;
   }
 
+  private static double[] runs(double ms) {
+    double[] runs = new double[7];
+    Arrays.fill(runs, ms);
+    return runs;
+  }
+
   static Latencies syntheticLatencies(RunResults results) {
     List<Latencies.VariantLatency> list = new ArrayList<>();
+    double[] baseline = runs(idealMillis(results.layers(), 0));
     for (VariantResult v : results.variants()) {
       int skipped = v.isBaseline() ? 0 : v.span().length();
-      double ms = idealMillis(results.layers(), skipped);
-      double[] runs = new double[7];
-      Arrays.fill(runs, ms);
+      double[] runs = runs(idealMillis(results.layers(), skipped));
       Variant variant = v.variant();
       list.add(new Latencies.VariantLatency(variant, 1000 - 100L * skipped, 4000 - 400L * skipped, new RunTimes(1, 3, 2, runs),
-          new RunTimes(5, 3, 2, runs)));
+          new RunTimes(5, 3, 2, runs), new RunTimes(1, 3, 2, baseline), new RunTimes(5, 3, 2, baseline)));
     }
     return new Latencies(new Latencies.Settings("cpu", 1, 2, 7, 3, 5, 3), list);
   }

@@ -76,6 +76,13 @@ class LatencyEvalTest {
         assertTrue(t.get("q1_ms").asDouble() <= median && median <= t.get("q3_ms").asDouble(), t.toString());
         assertEquals(input.equals("batch1") ? 1 : 5, t.get("batch_size").asInt());
       }
+      if (i > 0) {
+        // The speed-up is against the baseline's runs made in turn with the variant's.
+        JsonNode paired = l.get("baseline_batch1");
+        assertEquals(REPEATS, paired.get("runs_ms").size());
+        assertEquals(paired.get("median_ms").asDouble() / l.get("batch1").get("median_ms").asDouble(), l.get("speedup").asDouble(), 1e-12);
+        assertEquals(REPEATS, l.get("baseline_batch").get("runs_ms").size());
+      }
       assertTrue(l.get("speedup").asDouble() > 0);
       assertEquals(5 / (l.get("batch").get("median_ms").asDouble() / 1000), l.get("examples_per_second").asDouble(), 1e-6);
       assertTrue(l.get("parameters").asLong() > 0 && l.get("parameters").asLong() <= baselineParameters, names.get(i));

@@ -25,11 +25,16 @@ class ParetoFigureTest {
 
   static Latencies latencies(RunResults results) {
     List<Latencies.VariantLatency> list = new ArrayList<>();
+    RunTimes baseline = new RunTimes(1, 8, 1, runs("baseline"));
     for (VariantResult v : results.variants()) {
-      double[] runs = {MILLIS.get(v.name()), MILLIS.get(v.name()) * 1.1, MILLIS.get(v.name()) * 0.9};
-      list.add(new Latencies.VariantLatency(v.variant(), 100, 400, new RunTimes(1, 8, 1, runs), new RunTimes(8, 8, 1, runs)));
+      RunTimes own = new RunTimes(1, 8, 1, runs(v.name()));
+      list.add(new Latencies.VariantLatency(v.variant(), 100, 400, own, own, baseline, baseline));
     }
     return new Latencies(new Latencies.Settings("cpu", 2, 1, 3, 8, 8, 8), list);
+  }
+
+  private static double[] runs(String variant) {
+    return new double[] {MILLIS.get(variant), MILLIS.get(variant) * 1.1, MILLIS.get(variant) * 0.9};
   }
 
   @Test
