@@ -77,6 +77,8 @@ bench: models data/imdb/dev.jsonl
 	  -Dexec.cleanupDaemonThreads=false
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.EvalBench \
 	  -Dexec.cleanupDaemonThreads=false
+	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.LatencyBench \
+	  -Dexec.cleanupDaemonThreads=false
 
 clean:
 	rm -rf target $(JAR) out
