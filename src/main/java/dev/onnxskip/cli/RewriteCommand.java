@@ -1,5 +1,6 @@
 package dev.onnxskip.cli;
 
+import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.UsageException;
 import dev.onnxskip.data.LabelSet;
 import dev.onnxskip.graph.ExternalData;
@@ -163,10 +164,22 @@ public final class RewriteCommand implements Callable<Integer> {
     OnnxModel source = ModelIO.load(model);
     EncoderLayout layout = LayoutDetector.detect(source, layoutOptions.boundaries);
     Variant variant = selection.baseline ? Variant.BASELINE : SkipSpans.parseOne(selection.span, layout.layers());
-    ClassifierSignature signature = ClassifierSignature.of(source, Optional.empty());
-    OptionalInt width = signature.logitsWidth() > 0 ? OptionalInt.of((int) signature.logitsWidth()) : OptionalInt.empty();
-    List<String> names = LabelSet.resolve(labels, LabelSet.ModelLabels.KEEP, source.metadata(), model, width).names();
-    folderOptions.write(source, layout, variant, model, names, OptionalInt.empty(), hfDir, force, spec.commandLine().getOut());
+    folderOptions.write(source, layout, variant, model, labelNames(source), OptionalInt.empty(), hfDir, force, spec.commandLine().getOut());
     return 0;
+  }
+
+  /**
+   * The labels of a classifier, for a config.json made here: --labels, else the model's own, else its
+   * logit indices; none for an encoder without logits (a feature-extraction folder).
+   */
+  private List<String> labelNames(OnnxModel source) {
+    OptionalInt width;
+    try {
+      ClassifierSignature signature = ClassifierSignature.of(source, Optional.empty());
+      width = signature.logitsWidth() > 0 ? OptionalInt.of((int) signature.logitsWidth()) : OptionalInt.empty();
+    } catch (OnnxSkipException e) {
+      return labels;
+    }
+    return LabelSet.resolve(labels, LabelSet.ModelLabels.KEEP, source.metadata(), model, width).names();
   }
 }

@@ -204,6 +204,12 @@ public final class ModelFolder {
   /** A config for a model that came without one: its family, labels and sizes as far as the graph tells. */
   private static ObjectNode madeConfig(EncoderLayout layout, Contents contents) {
     ObjectNode c = JSON.createObjectNode();
+    if (contents.labels().isEmpty()) {
+      // An encoder without a classifier head: a feature-extraction model, which names no labels.
+      c.put("model_type", contents.modelType());
+      putSizes(c, layout);
+      return c;
+    }
     c.putArray("architectures").add(architecture(contents.modelType()));
     c.put("model_type", contents.modelType());
     ObjectNode id2label = c.putObject("id2label");
@@ -213,12 +219,16 @@ public final class ModelFolder {
       label2id.put(contents.labels().get(i), i);
     }
     c.put("problem_type", "single_label_classification");
+    putSizes(c, layout);
+    return c;
+  }
+
+  private static void putSizes(ObjectNode c, EncoderLayout layout) {
     if (layout.hiddenSize() > 0) {
       c.put("hidden_size", layout.hiddenSize());
     }
     layout.vocabularySize().ifPresent(v -> c.put("vocab_size", v));
     layout.maxPositions().ifPresent(p -> c.put("max_position_embeddings", p));
-    return c;
   }
 
   /** "bert" gives BertForSequenceClassification, "xlm-roberta" XLMRobertaForSequenceClassification. */
