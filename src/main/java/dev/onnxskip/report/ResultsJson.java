@@ -45,7 +45,8 @@ import java.util.function.ToDoubleFunction;
  * change) is {@code null}. Doubles keep full precision.
  *
  * <p>The output is deterministic: the same results give the same bytes, only {@code timestamp}
- * differs between runs; no timings are stored. Reading needs only the labels, layers, spans and
+ * differs between runs; no timings are stored unless the run measured latencies, which go into
+ * {@code latency} objects ({@link LatencyJson}). Reading needs only the labels, layers, spans and
  * confusion matrices: every score is derived from them again.
  */
 public final class ResultsJson {
