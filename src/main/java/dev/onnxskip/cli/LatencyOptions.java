@@ -12,12 +12,11 @@ public final class LatencyOptions {
       + " median length, throughput at --batch-size) and draw pareto.png.")
   private boolean latency;
 
-  @Option(names = "--latency-warmup", paramLabel = "N", description = "Untimed runs before the timed ones (default: "
-      + "5).")
+  @Option(names = "--latency-warmup", paramLabel = "N", description = "Untimed runs before the timed ones (default: 3).")
   private Integer warmup;
 
   @Option(names = "--latency-repeats", paramLabel = "N", description = "Timed runs per model and input; the median is reported"
-      + " (default: 20).")
+      + " (default: 10).")
   private Integer repeats;
 
   /** The plan of runs, when --latency is given. */

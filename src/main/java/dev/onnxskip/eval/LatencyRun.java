@@ -35,8 +35,8 @@ import java.util.stream.IntStream;
  */
 public final class LatencyRun {
 
-  /** Warm-up and timed runs that give a stable median on a CPU within seconds per variant. */
-  public static final ModelTimer.Plan DEFAULT_PLAN = new ModelTimer.Plan(5, 20);
+  /** Warm-up and timed runs: a stable median of paired runs, at a cost of some 26 batch passes per variant. */
+  public static final ModelTimer.Plan DEFAULT_PLAN = new ModelTimer.Plan(3, 10);
 
   private LatencyRun() {}
 
