@@ -18,10 +18,13 @@ public final class LatencySummary {
     Latencies.Settings s = latencies.settings();
     StringBuilder md = new StringBuilder("## Latency\n\n");
     md.append(String.format(Locale.ROOT,
-        "Measured on %s with %s: each variant as a standalone model, %d warm-up runs, then the median of %d timed runs"
+        "Measured on %s with %s: each variant as a standalone model, %d warm-up %s, then the median of %d timed runs"
             + " (the interquartile range in brackets); batch 1 at %d tokens (the data's median), throughput at batch %d of %d tokens."
+            + " Each variant ran in turn with the baseline, and its speed-ups are against those paired baseline runs, so they can"
+            + " differ from the ratio of this table's times when the machine's load changed between variants."
             + " Ideal: L/(L-k), the speed-up if the skipped layers were all of the work.\n\n",
-        s.device(), s.threads() == 0 ? "ONNX Runtime's default threads" : s.threads() + " intra-op threads", s.warmup(), s.repeats(),
+        s.device(), s.threads() == 0 ? "ONNX Runtime's default threads" : s.threads() + " intra-op threads", s.warmup(),
+        s.warmup() == 1 ? "run" : "runs", s.repeats(),
         s.sequenceLength(), s.batchSize(), s.batchSequenceLength()));
     md.append("| variant | parameters | file MiB | batch 1 ms | speed-up | ideal | examples/s | throughput speed-up | accuracy | worst label |\n");
     md.append("|:--|--:|--:|--:|--:|--:|--:|--:|--:|:--|\n");
