@@ -78,8 +78,9 @@ tools/node_modules: tools/package.json tools/package-lock.json
 	cd tools && ONNXRUNTIME_NODE_INSTALL=skip npm ci
 	touch tools/node_modules
 
-test-tools:
-	node --test tools/make-splits.test.mjs
+# classify-folder.test.mjs loads model folders written by the jar in transformers.js, offline.
+test-tools: $(JAR) $(MODEL_FILES) tools/node_modules
+	node --test tools/make-splits.test.mjs tools/classify-folder.test.mjs
 
 # Measurements, printed side by side; never part of make test.
 bench: models data/imdb/dev.jsonl
@@ -87,6 +88,8 @@ bench: models data/imdb/dev.jsonl
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.RewriteBench \
 	  -Dexec.cleanupDaemonThreads=false
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.EvalBench \
+	  -Dexec.cleanupDaemonThreads=false
+	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.LatencyBench \
 	  -Dexec.cleanupDaemonThreads=false
 
 # eval of a 2.3 GB classifier (weights in external data) with each engine: wall time and peak RSS

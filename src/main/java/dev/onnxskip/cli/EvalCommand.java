@@ -5,6 +5,10 @@ import dev.onnxskip.data.LabelSet;
 import dev.onnxskip.eval.EngineKind;
 import dev.onnxskip.eval.EvalConfig;
 import dev.onnxskip.eval.EvalRun;
+import dev.onnxskip.eval.Latencies;
+import dev.onnxskip.eval.LatencyRun;
+import dev.onnxskip.report.LatencySummary;
+import dev.onnxskip.runtime.ModelTimer;
 import dev.onnxskip.report.RunReport;
 import dev.onnxskip.report.Summary;
 import dev.onnxskip.rewrite.SkipSpans;
@@ -84,11 +88,14 @@ public final class EvalCommand implements Callable<Integer> {
 
   @Mixin StatisticsOptions statistics;
 
+  @Mixin LatencyOptions latency;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
     SkipSpans.checkText(spans);
+    Optional<ModelTimer.Plan> timing = latency.plan();
     if (labelsOverride && labels.isEmpty()) {
       throw new UsageException("--labels-override needs --labels: it lets them replace the model's id2label");
     }
@@ -106,8 +113,17 @@ public final class EvalCommand implements Callable<Integer> {
     Progress.Mode mode = quiet ? Progress.Mode.SILENT : System.console() == null ? Progress.Mode.LINES : Progress.Mode.BAR;
     try (Progress progress = new Progress(mode, err, out)) {
       EvalRun.Outcome outcome = progress.whileRunning(() -> EvalRun.run(cfg, out, resume, force, progress));
-      List<Path> files = RunReport.write(outcome, out, Optional.ofNullable(savePredictions));
+      Optional<Latencies> latencies = timing.map(plan -> {
+        int models = outcome.results().variants().size();
+        if (mode != Progress.Mode.SILENT) {
+          err.printf("timing %d standalone models (%d warm-up and %d timed runs each, at batch 1 and at the batch size)%n", models,
+              plan.warmup(), plan.repeats());
+        }
+        return LatencyRun.measure(cfg, outcome.results().variants().stream().map(v -> v.variant()).toList(), plan, done -> {});
+      });
+      List<Path> files = RunReport.write(outcome, latencies, out, Optional.ofNullable(savePredictions));
       outWriter.println(Summary.markdown(outcome.results()));
+      latencies.ifPresent(l -> outWriter.println(LatencySummary.markdown(outcome.results(), l)));
       outWriter.printf("Evaluated %d variants on %s in %.1f s%s.%n", outcome.results().variants().size(), outcome.timing().device(),
           outcome.timing().seconds(), outcome.resumedVariants() > 0 ? " (" + outcome.resumedVariants() + " resumed from the journal)" : "");
       outWriter.println("Files:");

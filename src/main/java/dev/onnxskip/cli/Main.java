@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Skip spans of transformer encoder layers in ONNX models and measure per-label accuracy.",
-    subcommands = {InspectCommand.class, RewriteCommand.class, ValidateCommand.class, EvalCommand.class, ProbeCommand.class, CompareCommand.class,
+    subcommands = {InspectCommand.class, RewriteCommand.class, ValidateCommand.class, EvalCommand.class, ProbeCommand.class, CompareCommand.class, SelectCommand.class,
       CommandLine.HelpCommand.class})
 public final class Main {
 

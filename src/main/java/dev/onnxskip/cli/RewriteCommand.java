@@ -1,11 +1,16 @@
 package dev.onnxskip.cli;
 
+import dev.onnxskip.OnnxSkipException;
+import dev.onnxskip.UsageException;
+import dev.onnxskip.data.LabelSet;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.layout.EncoderLayout;
 import dev.onnxskip.layout.LayoutDetector;
 import dev.onnxskip.rewrite.SkipSpans;
+import dev.onnxskip.rewrite.Variant;
+import dev.onnxskip.runtime.ClassifierSignature;
 import dev.onnxskip.rewrite.StaticShapes;
 import dev.onnxskip.rewrite.Validator;
 import dev.onnxskip.rewrite.VariantFiles;
@@ -15,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -48,10 +54,23 @@ public final class RewriteCommand implements Callable<Integer> {
 
     @Option(names = "--all-spans", description = "Emit every contiguous span (L(L+1)/2 files) and manifest.json; -o names a folder.")
     boolean all;
+
+    @Option(names = "--baseline", description = "With --hf-dir: the unmodified model, for comparison with its variants.")
+    boolean baseline;
   }
 
-  @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output file (--span) or folder.")
+  @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "Output file (--span) or folder.")
   Path output;
+
+  @Option(names = "--hf-dir", paramLabel = "DIR", description = "Instead of -o: write a Hugging Face-style model folder of --span"
+      + " (or --baseline): onnx/model.onnx, config.json and the tokenizer's files.")
+  Path hfDir;
+
+  @Option(names = "--labels", split = ",", paramLabel = "NAME,...", description = "With --hf-dir: label names in logit order for a"
+      + " config.json made here (default: the model's id2label, else the logit indices).")
+  List<String> labels = List.of();
+
+  @Mixin ModelFolderOptions folderOptions;
 
   @Option(names = "--external-data", description = "Write all variants against one shared weights file instead of inlining weights.")
   boolean externalData;
@@ -72,6 +91,15 @@ public final class RewriteCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (hfDir != null) {
+      return writeModelFolder();
+    }
+    if (selection.baseline) {
+      throw new UsageException("--baseline needs --hf-dir: the unmodified model is already the input file");
+    }
+    if (output == null) {
+      throw new UsageException("missing -o: the file (--span) or folder (--spans, --all-spans) to write");
+    }
     boolean single = selection.span != null;
     SkipSpans.checkText(single ? selection.span : selection.all ? "all" : selection.spans);
     Optional<StaticShapes.Dims> dims = Optional.ofNullable(staticShapes).map(StaticShapes.Dims::parse);
@@ -114,5 +142,44 @@ public final class RewriteCommand implements Callable<Integer> {
       out.flush();
     }
     return 0;
+  }
+
+  private int writeModelFolder() {
+    if (output != null) {
+      throw new UsageException("--hf-dir and -o both name the output; give one");
+    }
+    if (selection.spans != null || selection.all) {
+      throw new UsageException("--hf-dir writes one model: give --span S-E or --baseline");
+    }
+    if (selection.span != null) {
+      SkipSpans.checkText(selection.span);
+    }
+    if (externalData || staticShapes != null || validate) {
+      throw new UsageException("--hf-dir writes one inline model as it is; --external-data, --static-shapes and --validate apply to -o");
+    }
+    folderOptions.check("--hf-dir");
+    OutputPolicy policy = new OutputPolicy(model, force);
+    policy.checkFolder(hfDir, "--hf-dir writes a folder");
+    ModelFolderOptions.refuseSourceInside(hfDir, model);
+    OnnxModel source = ModelIO.load(model);
+    EncoderLayout layout = LayoutDetector.detect(source, layoutOptions.boundaries);
+    Variant variant = selection.baseline ? Variant.BASELINE : SkipSpans.parseOne(selection.span, layout.layers());
+    folderOptions.write(source, layout, variant, model, labelNames(source), OptionalInt.empty(), hfDir, force, spec.commandLine().getOut());
+    return 0;
+  }
+
+  /**
+   * The labels of a classifier, for a config.json made here: --labels, else the model's own, else its
+   * logit indices; none for an encoder without logits (a feature-extraction folder).
+   */
+  private List<String> labelNames(OnnxModel source) {
+    OptionalInt width;
+    try {
+      ClassifierSignature signature = ClassifierSignature.of(source, Optional.empty());
+      width = signature.logitsWidth() > 0 ? OptionalInt.of((int) signature.logitsWidth()) : OptionalInt.empty();
+    } catch (OnnxSkipException e) {
+      return labels;
+    }
+    return LabelSet.resolve(labels, LabelSet.ModelLabels.KEEP, source.metadata(), model, width).names();
   }
 }

@@ -4,6 +4,7 @@ import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.eval.Findings;
 import dev.onnxskip.eval.LayerMetrics;
 import dev.onnxskip.eval.LabelScore;
+import dev.onnxskip.eval.Latencies;
 import dev.onnxskip.eval.Metrics;
 import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
@@ -58,13 +59,27 @@ public final class ResultsCsv {
       .setNullString("")
       .get();
 
+  /**
+   * Columns appended where the run measured speed, repeated on each row of a variant: median batch-1
+   * time and its quartiles (ms), speed-up against the baseline, examples per second at the batch
+   * size and its speed-up, the model's parameters and file size.
+   */
+  public static final List<String> LATENCY_HEADER = List.of(
+      "latency_ms", "latency_q1_ms", "latency_q3_ms", "speedup", "examples_per_second", "throughput_speedup", "parameters",
+      "file_bytes");
+
   private ResultsCsv() {}
 
   /** Writes {@code results} to {@code file} atomically. */
   public static void write(RunResults results, Path file) {
+    write(results, Optional.empty(), file);
+  }
+
+  /** Writes {@code results}, with the {@link #LATENCY_HEADER} columns where there are latencies, atomically. */
+  public static void write(RunResults results, Optional<Latencies> latencies, Path file) {
     AtomicFiles.write(file, out -> {
       Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-      print(results, writer);
+      print(results, latencies, writer);
       writer.flush();
     });
   }
@@ -73,15 +88,17 @@ public final class ResultsCsv {
   public static String toCsv(RunResults results) {
     StringWriter text = new StringWriter();
     try {
-      print(results, text);
+      print(results, Optional.empty(), text);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return text.toString();
   }
 
-  private static void print(RunResults results, Appendable out) throws IOException {
-    CSVPrinter csv = new CSVPrinter(out, FORMAT);
+  private static void print(RunResults results, Optional<Latencies> latencies, Appendable out) throws IOException {
+    List<String> header = new ArrayList<>(HEADER);
+    latencies.ifPresent(l -> header.addAll(LATENCY_HEADER));
+    CSVPrinter csv = new CSVPrinter(out, FORMAT.builder().setHeader(header.toArray(String[]::new)).get());
     List<LabelScore> base = results.baseline().metrics().perLabel();
     for (int at = 0; at < results.variants().size(); at++) {
       VariantResult v = results.variants().get(at);
@@ -129,10 +146,22 @@ public final class ResultsCsv {
         for (LayerMetrics.Metric metric : LayerMetrics.Metric.values()) {
           row.add(lm.map(x -> number(x.get(metric))).orElse(null));
         }
+        latencies.ifPresent(l -> row.addAll(latencyColumns(l, v)));
         csv.printRecord(row);
       }
     }
     csv.flush();
+  }
+
+  private static List<Object> latencyColumns(Latencies latencies, VariantResult v) {
+    Optional<Latencies.VariantLatency> measured = latencies.of(v.variant());
+    if (measured.isEmpty()) {
+      return Arrays.asList(new Object[LATENCY_HEADER.size()]);
+    }
+    Latencies.VariantLatency m = measured.get();
+    return List.of(Double.toString(m.latency().median()), Double.toString(m.latency().q1()), Double.toString(m.latency().q3()),
+        Double.toString(latencies.speedup(m)), Double.toString(m.throughput().examplesPerSecond()),
+        Double.toString(latencies.throughputSpeedup(m)), m.parameters(), m.fileBytes());
   }
 
   private static String number(double value) {

@@ -13,6 +13,7 @@ import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.ToolVersion;
 import dev.onnxskip.eval.LabelScore;
+import dev.onnxskip.eval.Latencies;
 import dev.onnxskip.eval.Metrics;
 import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
@@ -24,8 +25,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
 
@@ -42,7 +45,8 @@ import java.util.function.ToDoubleFunction;
  * change) is {@code null}. Doubles keep full precision.
  *
  * <p>The output is deterministic: the same results give the same bytes, only {@code timestamp}
- * differs between runs; no timings are stored. Reading needs only the labels, layers, spans and
+ * differs between runs; no timings are stored unless the run measured latencies, which go into
+ * {@code latency} objects ({@link LatencyJson}). Reading needs only the labels, layers, spans and
  * confusion matrices: every score is derived from them again.
  */
 public final class ResultsJson {
@@ -58,12 +62,25 @@ public final class ResultsJson {
 
   /** Writes {@code results} to {@code file} atomically. */
   public static void write(RunResults results, Path file) {
-    byte[] json = toJson(results).getBytes(StandardCharsets.UTF_8);
+    write(results, Optional.empty(), file);
+  }
+
+  /** Writes {@code results}, with the measured speed where there is one, to {@code file} atomically. */
+  public static void write(RunResults results, Optional<Latencies> latencies, Path file) {
+    byte[] json = toJson(results, latencies).getBytes(StandardCharsets.UTF_8);
     AtomicFiles.write(file, out -> out.write(json));
   }
 
   /** The JSON text, ending in a newline. */
   public static String toJson(RunResults results) {
+    return toJson(results, Optional.empty());
+  }
+
+  /**
+   * The JSON text, ending in a newline; with latencies, a top-level {@code latency} object of
+   * settings and a {@code latency} object in each variant (see {@link LatencyJson}).
+   */
+  public static String toJson(RunResults results, Optional<Latencies> latencies) {
     ObjectNode root = MAPPER.createObjectNode();
     root.put("tool", "onnx-skip " + ToolVersion.get());
     root.put("timestamp", results.timestamp());
@@ -73,6 +90,7 @@ public final class ResultsJson {
     results.labels().forEach(labels::add);
     root.put("layers", results.layers());
     results.findings().ifPresent(f -> root.set("statistics", FindingsJson.settings(f)));
+    latencies.ifPresent(l -> root.set("latency", LatencyJson.settings(l)));
     Metrics baseline = results.baseline().metrics();
     ObjectNode baselineNode = variant(results.baseline(), baseline);
     results.findings().ifPresent(f -> baselineNode.set("findings", FindingsJson.of(f.variants().get(0), results.labels())));
@@ -82,6 +100,8 @@ public final class ResultsJson {
       ObjectNode node = variant(results.variants().get(i), baseline);
       int at = i;
       results.findings().ifPresent(f -> node.set("findings", FindingsJson.of(f.variants().get(at), results.labels())));
+      latencies.flatMap(l -> l.of(results.variants().get(at).variant()).map(v -> LatencyJson.of(l, v)))
+          .ifPresent(l -> node.set("latency", l));
       variants.add(node);
     }
     results.layerMetrics().ifPresent(m -> root.set("layer_metrics", LayerMetricsJson.of(m)));
@@ -145,17 +165,7 @@ public final class ResultsJson {
    *     message names the file and the field
    */
   public static RunResults read(Path file) {
-    JsonNode root;
-    try {
-      root = MAPPER.readTree(Files.readAllBytes(file));
-    } catch (NoSuchFileException e) {
-      throw new OnnxSkipException("cannot read " + file + ": no such file");
-    } catch (JsonProcessingException e) {
-      throw new OnnxSkipException("cannot read " + file + ": not valid JSON at line "
-          + e.getLocation().getLineNr() + ": " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw new OnnxSkipException("cannot read " + file + ": " + e.getMessage(), e);
-    }
+    JsonNode root = tree(file);
     Fields in = new Fields(file);
     in.require(root != null && root.isObject(), "", "a JSON object");
     List<String> labels = new ArrayList<>();
@@ -179,6 +189,53 @@ public final class ResultsJson {
           in.field(root, "timestamp", JsonNode::isTextual, "a string").asText());
     } catch (IllegalArgumentException e) {
       throw new OnnxSkipException(file + ": " + e.getMessage());
+    }
+  }
+
+  /** The measured speed in a file written by {@link #write}, where its run measured it. */
+  public static Optional<Latencies> readLatencies(Path file) {
+    JsonNode root = tree(file);
+    new Fields(file).require(root != null && root.isObject(), "", "a JSON object");
+    return LatencyJson.read(root, file);
+  }
+
+  /**
+   * Per variant and label, the paired bootstrap interval {@code [low, high]} of the change in
+   * accuracy against the baseline ({@code findings.per_label.LABEL.vs_baseline.change_interval}),
+   * for the variants and labels that have one.
+   */
+  public static Map<Variant, Map<String, double[]>> readChangeIntervals(Path file) {
+    JsonNode root = tree(file);
+    Map<Variant, Map<String, double[]>> intervals = new LinkedHashMap<>();
+    for (JsonNode v : root.path("variants")) {
+      JsonNode span = v.path("span");
+      if (!isSpan(span)) {
+        continue;
+      }
+      Map<String, double[]> perLabel = new LinkedHashMap<>();
+      v.path("findings").path("per_label").fields().forEachRemaining(e -> {
+        JsonNode interval = e.getValue().path("vs_baseline").path("change_interval");
+        if (interval.isArray() && interval.size() == 2 && interval.get(0).isNumber() && interval.get(1).isNumber()) {
+          perLabel.put(e.getKey(), new double[] {interval.get(0).asDouble(), interval.get(1).asDouble()});
+        }
+      });
+      if (!perLabel.isEmpty()) {
+        intervals.put(new SkipSpan(span.get(0).asInt(), span.get(1).asInt()), perLabel);
+      }
+    }
+    return intervals;
+  }
+
+  private static JsonNode tree(Path file) {
+    try {
+      return MAPPER.readTree(Files.readAllBytes(file));
+    } catch (NoSuchFileException e) {
+      throw new OnnxSkipException("cannot read " + file + ": no such file");
+    } catch (JsonProcessingException e) {
+      throw new OnnxSkipException("cannot read " + file + ": not valid JSON at line "
+          + e.getLocation().getLineNr() + ": " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new OnnxSkipException("cannot read " + file + ": " + e.getMessage(), e);
     }
   }
 

@@ -8,6 +8,7 @@ import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.data.Example;
 import dev.onnxskip.eval.EvalRun;
+import dev.onnxskip.eval.Latencies;
 import dev.onnxskip.rewrite.Variant;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -28,7 +29,7 @@ public final class RunReport {
 
   /** Every file name this class may write, as a glob. */
   private static final String OUTPUTS =
-      "{results.json,results.csv,summary.md,timing.json,predictions.jsonl,heatmaps.png,heatmaps.svg,heatmap-*.png,heatmap-*.svg}";
+      "{results.json,results.csv,summary.md,timing.json,predictions.jsonl,heatmaps.png,heatmaps.svg,heatmap-*.png,heatmap-*.svg,pareto.png,pareto.svg}";
 
   /** What predictions.jsonl holds per example besides its index, line and id. */
   public enum PredictionDetail {
@@ -45,17 +46,30 @@ public final class RunReport {
    * predictions.jsonl only where {@code predictions} says what it holds.
    */
   public static List<Path> write(EvalRun.Outcome outcome, Path dir, Optional<PredictionDetail> predictions) {
+    return write(outcome, Optional.empty(), dir, predictions);
+  }
+
+  /**
+   * The same, with the measured speed where there is one: in results.json and results.csv, as a
+   * section of summary.md, and as the speed-accuracy figure {@code pareto.png} and {@code .svg}.
+   */
+  public static List<Path> write(EvalRun.Outcome outcome, Optional<Latencies> latencies, Path dir,
+      Optional<PredictionDetail> predictions) {
     List<Path> files = new ArrayList<>();
     Path json = dir.resolve("results.json");
-    ResultsJson.write(outcome.results(), json);
+    ResultsJson.write(outcome.results(), latencies, json);
     files.add(json);
     Path csv = dir.resolve("results.csv");
-    ResultsCsv.write(outcome.results(), csv);
+    ResultsCsv.write(outcome.results(), latencies, csv);
     files.add(csv);
     Path summary = dir.resolve("summary.md");
-    AtomicFiles.writeString(summary, Summary.file(outcome.results()));
+    AtomicFiles.writeString(summary, Summary.file(outcome.results())
+        + latencies.map(l -> "\n" + LatencySummary.markdown(outcome.results(), l)).orElse(""));
     files.add(summary);
     files.addAll(Heatmaps.write(outcome.results(), dir));
+    if (latencies.isPresent()) {
+      files.addAll(ParetoFigure.write(ParetoFigure.of(outcome.results(), latencies.get()), dir, "pareto"));
+    }
     if (predictions.isPresent()) {
       Path preds = dir.resolve("predictions.jsonl");
       writePredictions(preds, outcome.predictions(), predictions.get());

@@ -33,7 +33,7 @@ import java.util.Optional;
 public final class VariantWriter {
 
   /** Protobuf cannot serialize one message past 2 GB; keep a margin for the graph structure. */
-  private static final long INLINE_LIMIT = (1L << 31) - (64L << 20);
+  static final long INLINE_LIMIT = (1L << 31) - (64L << 20);
 
   public static final String MANIFEST = "manifest.json";
 

@@ -176,7 +176,7 @@ class OptionChecksTest {
   void theBareCommandNamesTheCommandsAndTheHelp() {
     CliRun run = CliRun.of();
     assertEquals(2, run.exit(), run.err());
-    assertEquals("onnx-skip: no command given; one of inspect, rewrite, validate, eval, probe, compare (try 'onnx-skip --help')",
+    assertEquals("onnx-skip: no command given; one of inspect, rewrite, validate, eval, probe, compare, select (try 'onnx-skip --help')",
         run.err().strip());
     CliRun unknown = CliRun.of("evaluate");
     assertEquals(2, unknown.exit());
