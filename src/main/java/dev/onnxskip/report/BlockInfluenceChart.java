@@ -47,7 +47,7 @@ final class BlockInfluenceChart {
     theme.setRegularFont(font.deriveFont(12f));
     theme.setSmallFont(font.deriveFont(10f));
     JFreeChart chart = ChartFactory.createBarChart("Block Influence per layer, overall and per gold label", "encoder layer",
-        "Block Influence: 1 − cos(h_k, h_k+1), mean over real tokens", data, PlotOrientation.VERTICAL, true, false, false);
+        "1 − cos(h_k, h_k+1), mean over real tokens", data, PlotOrientation.VERTICAL, true, false, false);
     theme.apply(chart);
     chart.setBackgroundPaint(Color.WHITE);
     chart.getPlot().setBackgroundPaint(Color.WHITE);
