@@ -3,9 +3,23 @@ MVN ?= mvn -B -q
 JAR := bin/onnx-skip.jar
 MODEL_FILES := models/minilm-l6/model.onnx models/minilm-l6/tokenizer.json models/minilm-l6-q/model.onnx
 
-.PHONY: build build-gpu fonts models data demo demo-spam test test-tools bench clean
+.PHONY: build build-gpu build-spark spark-lib fonts models data demo demo-spam demo-spark test test-tools test-spark bench bench-spark clean
 
 build: $(JAR)
+
+# eval on Apache Spark: a project of its own (spark/), so that the main jar stays as it is. It builds on the
+# plain main jar, installed in the local Maven repository; Spark itself is left to the cluster.
+SPARK_JAR := bin/onnx-skip-spark.jar
+SPARK_BUILD := $(CURDIR)/target/spark-lib
+build-spark: $(SPARK_JAR)
+
+spark-lib:
+	$(MVN) -DskipTests -Dshade.skip=true -Dbuild.dir=$(SPARK_BUILD) install
+
+$(SPARK_JAR): pom.xml spark/pom.xml $(shell find src/main spark/src/main -type f 2>/dev/null)
+	$(MAKE) spark-lib
+	cd spark && $(MVN) -DskipTests package
+	cp spark/target/onnx-skip-spark-*.jar $(SPARK_JAR)
 
 $(JAR): pom.xml $(shell find src/main -type f 2>/dev/null)
 	$(MVN) -DskipTests package
@@ -58,8 +72,12 @@ demo-spam: build models data/spam/dev.jsonl
 	  --data data/spam/dev.jsonl --spans all --out out/demo-spam --force
 
 # Not quiet: the Surefire summary ("Tests run: N, Failures: 0 ...") is the test report.
-test: models test-tools tools/node_modules $(FONT)
+test: models test-tools test-spark tools/node_modules $(FONT)
 	mvn -B test
+
+# The Spark tests run on a local Spark inside Maven's test JVM.
+test-spark: models spark-lib
+	cd spark && mvn -B test
 
 # onnxruntime-node for the cross-runtime check, and the CJK font; onnxruntime-node's postinstall would fetch CUDA files, so skip it.
 tools/node_modules: tools/package.json tools/package-lock.json
@@ -77,5 +95,17 @@ bench: models data/imdb/dev.jsonl
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.EvalBench \
 	  -Dexec.cleanupDaemonThreads=false
 
+# The demo's evaluation on a local Spark (Maven's copy of Spark, with the options spark-submit adds on Java 17),
+# then its results.json against make demo's, timestamps aside.
+demo-spark: demo $(SPARK_JAR)
+	java @spark/java17-options.txt -cp $(SPARK_JAR):$$(cat spark/target/spark-classpath.txt) dev.onnxskip.spark.SparkEval \
+	  --master 'local[2]' --threads 1 --model out/demo/classifier.onnx --tokenizer $(MINILM)/tokenizer.json \
+	  --data data/imdb/dev.jsonl --spans all --out out/demo-spark --force
+	@grep -v '"timestamp"' out/demo/results.json > out/demo-spark/results.local.tmp
+	@grep -v '"timestamp"' out/demo-spark/results.json > out/demo-spark/results.spark.tmp
+	@if cmp -s out/demo-spark/results.local.tmp out/demo-spark/results.spark.tmp; then \
+	  echo "demo-spark: out/demo-spark/results.json equals out/demo/results.json (timestamps aside)"; rm -f out/demo-spark/*.tmp; \
+	else diff out/demo-spark/results.local.tmp out/demo-spark/results.spark.tmp | head -20; exit 1; fi
+
 clean:
-	rm -rf target $(JAR) out
+	rm -rf target spark/target $(JAR) $(SPARK_JAR) out

@@ -8,10 +8,17 @@ import dev.onnxskip.eval.EvalEngine;
 import dev.onnxskip.eval.EvalRun;
 import dev.onnxskip.rewrite.Variant;
 import dev.onnxskip.runtime.OrtRuntime;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Serializable;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.spark.SparkConf;
@@ -56,6 +63,58 @@ final class SparkEngines implements EvalRun.EngineFactory {
     return new SparkEngine(spark, batches, specs, layout, log);
   }
 
+  /**
+   * A standalone master's address answers within the timeout: Spark itself would try to register
+   * with it for a minute before it gave up, inside the context's constructor.
+   */
+  private static void reachable(String master, int timeoutSeconds) {
+    if (!master.startsWith("spark://")) {
+      return;
+    }
+    List<String> problems = new ArrayList<>();
+    // A master with standby masters lists them all: spark://host1:port1,host2:port2.
+    for (String address : master.substring("spark://".length()).split(",")) {
+      int colon = address.lastIndexOf(':');
+      if (colon < 0) {
+        throw new UsageException("Spark master " + master + ": '" + address + "' names no port (spark://HOST:PORT)");
+      }
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))),
+            timeoutSeconds * 1000);
+        return;
+      } catch (NumberFormatException e) {
+        throw new UsageException("Spark master " + master + ": '" + address + "' has no port number (spark://HOST:PORT)");
+      } catch (IOException | IllegalArgumentException e) {
+        problems.add(address + ": " + e.getMessage());
+      }
+    }
+    throw new OnnxSkipException("Spark master " + master + " cannot be reached within " + timeoutSeconds + " s ("
+        + String.join("; ", problems) + ")");
+  }
+
+  /** The context, started within the timeout: a master that never answers would keep the constructor waiting. */
+  private static JavaSparkContext start(SparkConf conf, String master, int timeoutSeconds) {
+    ExecutorService starter = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "onnx-skip spark start");
+      t.setDaemon(true);
+      return t;
+    });
+    Future<JavaSparkContext> started = starter.submit(() -> new JavaSparkContext(conf));
+    starter.shutdown();
+    try {
+      return started.get(timeoutSeconds, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      started.cancel(true);
+      throw new OnnxSkipException("Spark master " + master + " did not take the application within " + timeoutSeconds
+          + " s; check the URL and that the cluster is up (--master-timeout SECONDS waits longer)");
+    } catch (ExecutionException e) {
+      throw new OnnxSkipException("cannot start Spark on master " + master + ": " + e.getCause().getMessage(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OnnxSkipException("interrupted while starting Spark on master " + master);
+    }
+  }
+
   private static List<Serializable> shipped(List<Variant> todo) {
     return todo.stream().map(Shipped::of).toList();
   }
@@ -70,14 +129,10 @@ final class SparkEngines implements EvalRun.EngineFactory {
     String master = conf.get("spark.master");
     // The results come to the driver partition by partition and stay there for scoring anyway.
     conf.setIfMissing("spark.driver.maxResultSize", "0");
-    JavaSparkContext spark;
-    try {
-      spark = new JavaSparkContext(conf);
-    } catch (RuntimeException e) {
-      throw new OnnxSkipException("cannot start Spark on master " + master + ": " + e.getMessage(), e);
-    }
-    spark.setLogLevel("WARN");
     int timeout = options.masterTimeoutSeconds();
+    reachable(master, timeout);
+    JavaSparkContext spark = start(conf, master, timeout);
+    spark.setLogLevel("WARN");
     spark.setJobDescription("onnx-skip: is the master there?");
     JavaFutureAction<Long> probe = spark.parallelize(List.of(1), 1).countAsync();
     try {

@@ -30,6 +30,11 @@ public final class SparkEval {
       CommandLine eval = cli.getSubcommands().get("eval");
       eval.addMixin("spark", spark);
       ((EvalCommand) eval.getCommand()).runEnginesWith(new SparkEngines(spark, err));
+      CommandLine.IExecutionStrategy evalAsUsual = cli.getExecutionStrategy();
+      cli.setExecutionStrategy(parsed -> {
+        spark.check(eval);
+        return evalAsUsual.execute(parsed);
+      });
     });
   }
 }

@@ -1,39 +1,35 @@
 package dev.onnxskip.spark;
 
 import java.util.Optional;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
-/** Where on Spark eval runs and how the work is cut: the options SparkEval adds to eval's. */
+/**
+ * Where on Spark eval runs and how the work is cut: the options SparkEval adds to eval's. {@link
+ * #check} refuses bad values as usage errors once they are parsed, before any input is read.
+ */
 public final class SparkOptions {
-  @Spec(Spec.Target.MIXEE) private CommandSpec command;
-
   @Option(names = "--master", paramLabel = "URL",
       description = "Spark master: local[N], spark://HOST:PORT, yarn, k8s://... (default: spark-submit's --master).")
   private String master;
 
-  private int partitions;
-
-  private int masterTimeout = 120;
-
   @Option(names = "--partitions", paramLabel = "N",
       description = "Tasks to cut the examples into, whole batches each, in order (default: two per core, more for large runs).")
-  void partitions(int value) {
-    if (value < 1) {
-      throw new ParameterException(command.commandLine(), "--partitions must be at least 1, got " + value);
-    }
-    partitions = value;
-  }
+  private Integer partitions;
 
-  @Option(names = "--master-timeout", paramLabel = "SECONDS",
-      description = "How long to wait for the master to run a first task before giving up (default: 120).")
-  void masterTimeout(int value) {
-    if (value < 1) {
-      throw new ParameterException(command.commandLine(), "--master-timeout must be at least 1 second, got " + value);
+  @Option(names = "--master-timeout", paramLabel = "SECONDS", defaultValue = "120",
+      description = "How long to wait for the master to be reached and run a first task (default: ${DEFAULT-VALUE}).")
+  private int masterTimeout;
+
+  /** Refuses values out of range, as a usage error of {@code command}. */
+  void check(CommandLine command) {
+    if (partitions != null && partitions < 1) {
+      throw new ParameterException(command, "--partitions must be at least 1, got " + partitions);
     }
-    masterTimeout = value;
+    if (masterTimeout < 1) {
+      throw new ParameterException(command, "--master-timeout must be at least 1 second, got " + masterTimeout);
+    }
   }
 
   /** The master given here; empty to take spark-submit's. */
@@ -43,7 +39,7 @@ public final class SparkOptions {
 
   /** The partitions asked for; 0 for the default. */
   int partitions() {
-    return partitions;
+    return partitions == null ? 0 : partitions;
   }
 
   int masterTimeoutSeconds() {

@@ -8,13 +8,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * SparkEval on a local Spark against eval on one machine: the MiniLM classifier, every span, 64
- * texts in batches of 8 (eight batches, so four partitions hold two each).
+ * SparkEval on a local Spark against eval on one machine: the MiniLM classifier on 64 texts in
+ * batches of 8 (eight batches, so four partitions hold two each); every span, and for the fault
+ * tests a few, which are quicker and fail or stop the same way.
  */
 class SparkEvalTest {
 
@@ -22,37 +25,42 @@ class SparkEvalTest {
   static Path classifier;
   static Path data;
   static Path single;
+  static Path singleFewSpans;
+  static final String FEW_SPANS = "0-0,2-3,5-5";
 
   @BeforeAll
   static void evaluateOnOneMachine() throws IOException {
     classifier = SparkRuns.classifier(dir);
     data = SparkRuns.reviews(dir, 64);
     single = dir.resolve("single");
-    SparkRuns.Run run = SparkRuns.eval(args(single, "--threads", "2"));
+    SparkRuns.Run run = SparkRuns.eval(args(single, "--threads", "2", "--spans", "all"));
+    assertEquals(0, run.exitCode(), run.err());
+    singleFewSpans = dir.resolve("single-few");
+    run = SparkRuns.eval(args(singleFewSpans, "--threads", "2", "--spans", FEW_SPANS));
     assertEquals(0, run.exitCode(), run.err());
   }
 
-  /** eval's arguments for the shared classifier and data, writing to {@code out}, then {@code more}. */
+  /** eval's arguments for the classifier and data, writing to {@code out}, then {@code more}. */
   static String[] args(Path out, String... more) {
     List<String> all = new ArrayList<>(List.of("--model", classifier.toString(), "--tokenizer", SparkRuns.TOKENIZER.toString(), "--data",
-        data.toString(), "--spans", "all", "--batch-size", "8", "--quiet", "--out", out.toString()));
+        data.toString(), "--batch-size", "8", "--quiet", "--out", out.toString()));
     all.addAll(List.of(more));
     return all.toArray(String[]::new);
   }
 
-  private static void assertSameOutputs(Path out) throws IOException {
-    assertEquals(SparkRuns.resultsWithoutTimestamp(single), SparkRuns.resultsWithoutTimestamp(out));
+  private static void assertSameOutputs(Path expected, Path out) throws IOException {
+    assertEquals(SparkRuns.resultsWithoutTimestamp(expected), SparkRuns.resultsWithoutTimestamp(out));
     for (String file : List.of("results.csv", "summary.md")) {
-      assertEquals(Files.readString(single.resolve(file)), Files.readString(out.resolve(file)), file);
+      assertEquals(Files.readString(expected.resolve(file)), Files.readString(out.resolve(file)), file);
     }
   }
 
   @Test
   void givesTheSameResultsAsEvalOnOneMachine() throws IOException {
     Path out = dir.resolve("spark");
-    SparkRuns.Run run = SparkRuns.spark(args(out, "--master", "local[2]", "--partitions", "4", "--threads", "1"));
+    SparkRuns.Run run = SparkRuns.spark(args(out, "--master", "local[2]", "--partitions", "4", "--threads", "1", "--spans", "all"));
     assertEquals(0, run.exitCode(), run.err());
-    assertSameOutputs(out);
+    assertSameOutputs(single, out);
     assertEquals(4, run.err().lines().filter(l -> l.startsWith("spark: partition ")).count(), run.err());
     assertTrue(Files.readString(out.resolve("timing.json")).contains("spark (shared on local[2])"), "timing.json names the engine");
     assertTrue(Files.exists(out.resolve("heatmaps.png")));
@@ -62,28 +70,34 @@ class SparkEvalTest {
   void aTaskThatFailsItsFirstAttemptIsRetriedWithTheSameResults() throws IOException {
     // local[N] tries a task once: the injected failure ends the job, which shows the hook does fail the task.
     SparkRuns.Run once = SparkRuns.withSparkConf(SparkEngines.FAIL_FIRST_ATTEMPT_OF, "1",
-        () -> SparkRuns.spark(args(dir.resolve("no-retry"), "--master", "local[2]", "--partitions", "4", "--threads", "1")));
+        () -> SparkRuns.spark(args(dir.resolve("no-retry"), "--master", "local[2]", "--partitions", "4", "--threads", "1", "--spans", FEW_SPANS)));
     assertEquals(1, once.exitCode());
     assertTrue(once.err().contains("partition 1 fails its first attempt on purpose"), once.err());
     // local[N,F] tries each task up to F times, as a cluster does.
     Path out = dir.resolve("retried");
     SparkRuns.Run retried = SparkRuns.withSparkConf(SparkEngines.FAIL_FIRST_ATTEMPT_OF, "1",
-        () -> SparkRuns.spark(args(out, "--master", "local[2,2]", "--partitions", "4", "--threads", "1")));
+        () -> SparkRuns.spark(args(out, "--master", "local[2,2]", "--partitions", "4", "--threads", "1", "--spans", FEW_SPANS)));
     assertEquals(0, retried.exitCode(), retried.err());
-    assertSameOutputs(out);
+    assertSameOutputs(singleFewSpans, out);
   }
 
   @Test
   void aJobSubmittedAgainAfterTheDriverDiedResumesFromTheJournal() throws IOException {
     Path out = dir.resolve("resumed");
     SparkRuns.Run crashed = SparkRuns.withSparkConf(SparkEngines.DRIVER_STOPS_AFTER, "2",
-        () -> SparkRuns.spark(args(out, "--master", "local[2]", "--partitions", "4", "--threads", "1")));
+        () -> SparkRuns.spark(args(out, "--master", "local[2]", "--partitions", "4", "--threads", "1", "--spans", FEW_SPANS)));
     assertEquals(1, crashed.exitCode(), crashed.err());
+    assertTrue(crashed.err().contains("stopped after 2 partitions on purpose"), crashed.err());
     assertTrue(Files.exists(out.resolve("journal.jsonl")));
     assertTrue(!Files.exists(out.resolve("results.json")));
-    // Two partitions of 16 examples each were journaled under all 22 variants; the rest runs again.
-    SparkRuns.Run again = SparkRuns.spark(args(out, "--master", "local[2]", "--partitions", "4", "--threads", "1", "--resume"));
+    // At least the two partitions the driver had taken in (16 examples each, under all 4 variants)
+    // are in the journal; the run taken up again does only the rest.
+    SparkRuns.Run again = SparkRuns.spark(args(out, "--master", "local[2]", "--partitions", "4", "--threads", "1", "--spans", FEW_SPANS,
+        "--resume"));
     assertEquals(0, again.exitCode(), again.err());
-    assertSameOutputs(out);
+    Matcher job = Pattern.compile("partitions, \\d+ of (\\d+) examples").matcher(again.err());
+    assertTrue(job.find(), again.err());
+    assertTrue(Integer.parseInt(job.group(1)) <= 64 - 2 * 16, again.err());
+    assertSameOutputs(singleFewSpans, out);
   }
 }
