@@ -94,6 +94,13 @@ bench: models data/imdb/dev.jsonl
 	  -Dexec.cleanupDaemonThreads=false
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.EvalBench \
 	  -Dexec.cleanupDaemonThreads=false
+	$(MAKE) bench-spark
+
+# SparkEval on local[2] and local[1] against eval, side by side; in a JVM of its own, with the options Spark needs on Java 17.
+bench-spark: models data/imdb/dev.jsonl spark-lib
+	cd spark && $(MVN) -DskipTests test-compile
+	cd spark && $(MVN) exec:exec -Dexec.executable=java -Dexec.classpathScope=test -Dexec.workingdir=$(CURDIR) \
+	  -Dexec.args="@spark/java17-options.txt -Xmx3g -Dai.djl.offline=true -classpath %classpath dev.onnxskip.spark.SparkBench"
 
 # The demo's evaluation on a local Spark (Maven's copy of Spark, with the options spark-submit adds on Java 17),
 # then its results.json against make demo's, timestamps aside.

@@ -70,14 +70,33 @@ final class SparkEngine implements EvalEngine, AutoCloseable {
   }
 
   /**
-   * Consecutive groups of the batches in {@code left}, {@code count} of them (fewer where there are
-   * fewer batches), as even in size as whole batches allow.
+   * Consecutive groups of the batches {@code left}, {@code count} of them (fewer where there are
+   * fewer batches), each cut where the running cost comes closest to an even share: batches sorted
+   * longest first cost more at the front, and equal counts would leave the first task the slowest.
+   *
+   * @param cost each batch's cost, in the order of {@code left}
    */
-  static List<List<Integer>> partition(List<Integer> left, int count) {
+  static List<List<Integer>> partition(List<Integer> left, long[] cost, int count) {
     int groups = Math.min(count, left.size());
+    long total = 0;
+    for (long c : cost) {
+      total += c;
+    }
     List<List<Integer>> out = new ArrayList<>(groups);
+    int start = 0;
+    long done = 0;
     for (int g = 0; g < groups; g++) {
-      out.add(left.subList((int) ((long) g * left.size() / groups), (int) ((long) (g + 1) * left.size() / groups)));
+      double share = (double) total * (g + 1) / groups;
+      // At least one batch, and one left for every later group.
+      int end = start + 1;
+      done += cost[start];
+      int lastEnd = g == groups - 1 ? left.size() : left.size() - (groups - 1 - g);
+      while (end < lastEnd && (g == groups - 1 || done + cost[end] / 2.0 <= share)) {
+        done += cost[end];
+        end++;
+      }
+      out.add(left.subList(start, end));
+      start = end;
     }
     return out;
   }
@@ -95,9 +114,14 @@ final class SparkEngine implements EvalEngine, AutoCloseable {
     }
     int partitions = layout.partitions() > 0 ? layout.partitions()
         : defaultPartitions(spark.defaultParallelism(), batches.exampleCount(), todo.size());
+    List<PartitionWork.ShippedBatch> shipped = left.stream().map(b -> PartitionWork.ShippedBatch.of(batches.batch(b))).toList();
+    // A batch's cost is the token positions the model computes on.
+    long[] cost = shipped.stream().mapToLong(b -> (long) b.rows().length * b.seqLen()).toArray();
     List<PartitionWork> work = new ArrayList<>();
-    for (List<Integer> group : partition(left, partitions)) {
-      work.add(new PartitionWork(work.size(), group.stream().map(b -> PartitionWork.ShippedBatch.of(batches.batch(b))).toList()));
+    int from = 0;
+    for (List<Integer> group : partition(left, cost, partitions)) {
+      work.add(new PartitionWork(work.size(), shipped.subList(from, from + group.size())));
+      from += group.size();
     }
     long examples = work.stream().mapToLong(PartitionWork::examples).sum();
     JobSpec spec = specs.forVariants(todo, layout.failFirstAttemptOf());

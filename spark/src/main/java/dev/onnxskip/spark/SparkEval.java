@@ -22,6 +22,10 @@ public final class SparkEval {
 
   /** Runs as the command line would, returning the exit code; used by tests. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    // Spark's own INFO lines bury eval's; spark-submit has configured logging before this runs.
+    if (System.getProperty("log4j2.configurationFile") == null && System.getProperty("log4j.configurationFile") == null) {
+      System.setProperty("log4j2.configurationFile", "classpath:dev/onnxskip/spark/log4j2.properties");
+    }
     String[] evalArgs = new String[args.length + 1];
     evalArgs[0] = "eval";
     System.arraycopy(args, 0, evalArgs, 1, args.length);
