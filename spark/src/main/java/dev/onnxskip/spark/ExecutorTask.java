@@ -41,6 +41,10 @@ final class ExecutorTask {
 
   static PartitionWork.Result run(JobSpec spec, PartitionWork work) {
     TaskContext task = TaskContext.get();
+    return BigStack.call("onnx-skip partition " + work.partition(), () -> evaluate(spec, work, task));
+  }
+
+  private static PartitionWork.Result evaluate(JobSpec spec, PartitionWork work, TaskContext task) {
     if (spec.failFirstAttemptOf() == work.partition() && task != null && task.attemptNumber() == 0) {
       throw new IllegalStateException("partition " + work.partition() + " fails its first attempt on purpose"
           + " (spark.onnxskip.test.failFirstAttemptOf)");

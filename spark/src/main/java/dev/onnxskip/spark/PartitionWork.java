@@ -12,6 +12,11 @@ import java.util.List;
  */
 record PartitionWork(int partition, List<ShippedBatch> batches) implements Serializable {
 
+  PartitionWork {
+    // A serializable list, whatever view of the plan's batches this was given.
+    batches = List.copyOf(batches);
+  }
+
   int examples() {
     return batches.stream().mapToInt(b -> b.rows().length).sum();
   }

@@ -180,8 +180,9 @@ final class SparkEngine implements EvalEngine, AutoCloseable {
       examplesDone += result.examples();
       progress.examples(result.examples() * variants);
       double seconds = Math.max((System.nanoTime() - started) / 1e9, 1e-9);
-      log.println(String.format(Locale.ROOT, "spark: partition %d done: %d of %d partitions, %,d of %,d examples (%,.0f examples/s)",
-          result.partition(), done, partitions, examplesDone, examples, examplesDone / seconds));
+      log.println(String.format(Locale.ROOT, "spark: partition %d done: %d of %d partitions, %,d of %,d examples (%,.1f examples/s,"
+          + " %,.0f example-variants/s)", result.partition(), done, partitions, examplesDone, examples, examplesDone / seconds,
+          examplesDone * (double) variants / seconds));
       log.flush();
       if (layout.driverStopsAfter() != Layout.NONE && done >= layout.driverStopsAfter()) {
         throw new OnnxSkipException("the driver stopped after " + done + " partitions on purpose (spark.onnxskip.test.driverStopsAfter)");

@@ -17,7 +17,8 @@ public final class SparkEval {
   private SparkEval() {}
 
   public static void main(String[] args) {
-    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    int code = BigStack.call("onnx-skip", () -> run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    System.exit(code);
   }
 
   /** Runs as the command line would, returning the exit code; used by tests. */
