@@ -21,6 +21,11 @@ $(SPARK_JAR): pom.xml spark/pom.xml $(shell find src/main spark/src/main -type f
 	cd spark && $(MVN) -DskipTests package
 	cp spark/target/onnx-skip-spark-*.jar $(SPARK_JAR)
 
+# Spark's own classpath, as an installation holds it, for running the jar without spark-submit.
+SPARK_CLASSPATH := spark/target/spark-classpath.txt
+$(SPARK_CLASSPATH): spark/local-spark.xml
+	cd spark && $(MVN) -f local-spark.xml dependency:build-classpath -Dmdep.outputFile=target/spark-classpath.txt
+
 $(JAR): pom.xml $(shell find src/main -type f 2>/dev/null)
 	$(MVN) -DskipTests package
 	cp target/onnx-skip-*.jar $(JAR)
@@ -104,8 +109,8 @@ bench-spark: models data/imdb/dev.jsonl spark-lib
 
 # The demo's evaluation on a local Spark (Maven's copy of Spark, with the options spark-submit adds on Java 17),
 # then its results.json against make demo's, timestamps aside.
-demo-spark: demo $(SPARK_JAR)
-	java @spark/java17-options.txt -cp $(SPARK_JAR):$$(cat spark/target/spark-classpath.txt) dev.onnxskip.spark.SparkEval \
+demo-spark: demo $(SPARK_JAR) $(SPARK_CLASSPATH)
+	java @spark/java17-options.txt -cp $(SPARK_JAR):$$(cat $(SPARK_CLASSPATH)) dev.onnxskip.spark.SparkEval \
 	  --master 'local[2]' --threads 1 --model out/demo/classifier.onnx --tokenizer $(MINILM)/tokenizer.json \
 	  --data data/imdb/dev.jsonl --spans all --out out/demo-spark --force
 	@grep -v '"timestamp"' out/demo/results.json > out/demo-spark/results.local.tmp

@@ -58,8 +58,11 @@ class SparkEvalTest {
   @Test
   void givesTheSameResultsAsEvalOnOneMachine() throws IOException {
     Path out = dir.resolve("spark");
-    SparkRuns.Run run = SparkRuns.spark(args(out, "--master", "local[2]", "--partitions", "4", "--threads", "1", "--spans", "all"));
+    StageNames.SEEN.clear();
+    SparkRuns.Run run = SparkRuns.withSparkConf("spark.extraListeners", StageNames.class.getName(),
+        () -> SparkRuns.spark(args(out, "--master", "local[2]", "--partitions", "4", "--threads", "1", "--spans", "all")));
     assertEquals(0, run.exitCode(), run.err());
+    assertTrue(StageNames.SEEN.contains("onnx-skip eval: 22 variants on 64 examples in 4 partitions"), StageNames.SEEN.toString());
     assertSameOutputs(single, out);
     assertEquals(4, run.err().lines().filter(l -> l.startsWith("spark: partition ")).count(), run.err());
     assertTrue(Files.readString(out.resolve("timing.json")).contains("spark (shared on local[2])"), "timing.json names the engine");
