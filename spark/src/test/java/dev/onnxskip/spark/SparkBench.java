@@ -26,7 +26,15 @@ public final class SparkBench {
   /** One timed run: the command's wall time, and the seconds timing.json gives the engine. */
   private record Timed(String name, double wall, double engine) {}
 
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) {
+    // Maven's test classpath is long: the same stack as SparkEval's main gives its run.
+    BigStack.call("onnx-skip bench", () -> {
+      measure();
+      return null;
+    });
+  }
+
+  private static void measure() throws IOException {
     int examples = Integer.getInteger("bench.examples", 256);
     Path dir = Files.createTempDirectory("onnx-skip-spark-bench");
     Path demo = Path.of("out/demo/classifier.onnx");
