@@ -38,6 +38,8 @@ final class SparkEngines implements EvalRun.EngineFactory {
 
   private final SparkOptions options;
   private final PrintWriter log;
+  // The master the run connected to, once it has: spark-submit's where --master is left out.
+  private String master;
 
   SparkEngines(SparkOptions options, PrintWriter log) {
     this.options = options;
@@ -46,13 +48,15 @@ final class SparkEngines implements EvalRun.EngineFactory {
 
   @Override
   public String name(EvalConfig cfg) {
-    return "spark (" + cfg.execution().engine().cliName() + " on " + options.master().orElse("spark-submit's master") + ")";
+    String where = master != null ? master : options.master().orElse("spark-submit's master");
+    return "spark (" + cfg.execution().engine().cliName() + " on " + where + ")";
   }
 
   @Override
   public EvalEngine open(EvalConfig cfg, EvalRun.EngineInputs inputs, OrtRuntime runtime, BatchSource batches) {
     JavaSparkContext spark = connect();
     SparkConf conf = spark.getConf();
+    master = spark.master();
     // One task per core by default (spark.task.cpus), and ONNX Runtime's threads are per task.
     int threads = cfg.execution().threads() > 0 ? cfg.execution().threads() : conf.getInt("spark.task.cpus", 1);
     Serializable config = Shipped.of(cfg);
