@@ -3,9 +3,28 @@ MVN ?= mvn -B -q
 JAR := bin/onnx-skip.jar
 MODEL_FILES := models/minilm-l6/model.onnx models/minilm-l6/tokenizer.json models/minilm-l6-q/model.onnx
 
-.PHONY: build build-gpu fonts models data demo demo-spam test test-large test-tools bench bench-large clean
+.PHONY: build build-gpu build-spark spark-lib fonts models data demo demo-spam demo-spark test test-large test-tools test-spark bench bench-large bench-spark clean
 
 build: $(JAR)
+
+# eval on Apache Spark: a project of its own (spark/), so that the main jar stays as it is. It builds on the
+# plain main jar, installed in the local Maven repository; Spark itself is left to the cluster.
+SPARK_JAR := bin/onnx-skip-spark.jar
+SPARK_BUILD := $(CURDIR)/target/spark-lib
+build-spark: $(SPARK_JAR)
+
+spark-lib:
+	$(MVN) -DskipTests -Dshade.skip=true -Dbuild.dir=$(SPARK_BUILD) install
+
+$(SPARK_JAR): pom.xml spark/pom.xml $(shell find src/main spark/src/main -type f 2>/dev/null)
+	$(MAKE) spark-lib
+	cd spark && $(MVN) -DskipTests package
+	cp spark/target/onnx-skip-spark-*.jar $(SPARK_JAR)
+
+# Spark's own classpath, as an installation holds it, for running the jar without spark-submit.
+SPARK_CLASSPATH := spark/target/spark-classpath.txt
+$(SPARK_CLASSPATH): spark/local-spark.xml
+	cd spark && $(MVN) -f local-spark.xml dependency:build-classpath -Dmdep.outputFile=target/spark-classpath.txt
 
 # A class-data-sharing archive of the classes a command line loads cuts the JVM's start; the launcher
 # uses it while it matches the jar and starts without it otherwise.
@@ -65,13 +84,17 @@ demo-spam: build models data/spam/dev.jsonl
 	  --data data/spam/dev.jsonl --spans all --out out/demo-spam --force
 
 # Not quiet: the Surefire summary ("Tests run: N, Failures: 0 ...") is the test report.
-test: models test-tools tools/node_modules $(FONT)
+test: models test-tools test-spark tools/node_modules $(FONT)
 	mvn -B test
 
 # A classifier over 2 GB (weights in external data) through inspect, rewrite and both engines: about
 # 4.5 GB of temporary disk, so it has a target of its own.
 test-large:
 	mvn -B test -Dgroups=large -DexcludedGroups=none
+
+# The Spark tests run on a local Spark inside Maven's test JVM.
+test-spark: models spark-lib
+	cd spark && mvn -B test
 
 # onnxruntime-node for the cross-runtime check, and the CJK font; onnxruntime-node's postinstall would fetch CUDA files, so skip it.
 tools/node_modules: tools/package.json tools/package-lock.json
@@ -91,6 +114,7 @@ bench: models data/imdb/dev.jsonl
 	  -Dexec.cleanupDaemonThreads=false
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.LatencyBench \
 	  -Dexec.cleanupDaemonThreads=false
+	$(MAKE) bench-spark
 
 # eval of a 2.3 GB classifier (weights in external data) with each engine: wall time and peak RSS
 # against the weights' size. Writes the model to a temporary folder (2.3 GB of disk) and removes it.
@@ -99,5 +123,23 @@ bench-large:
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.LargeModelBench \
 	  -Dexec.cleanupDaemonThreads=false
 
+# SparkEval on local[2] and local[1] against eval, side by side; in a JVM of its own, with the options Spark needs on Java 17.
+bench-spark: models data/imdb/dev.jsonl spark-lib
+	cd spark && $(MVN) -DskipTests test-compile
+	cd spark && $(MVN) exec:exec -Dexec.executable=java -Dexec.classpathScope=test -Dexec.workingdir=$(CURDIR) \
+	  -Dexec.args="@spark/java17-options.txt -Xmx3g -Dai.djl.offline=true -classpath %classpath dev.onnxskip.spark.SparkBench"
+
+# The demo's evaluation on a local Spark (Maven's copy of Spark, with the options spark-submit adds on Java 17),
+# then its results.json against make demo's, timestamps aside.
+demo-spark: demo $(SPARK_JAR) $(SPARK_CLASSPATH)
+	java @spark/java17-options.txt -cp $(SPARK_JAR):$$(cat $(SPARK_CLASSPATH)) dev.onnxskip.spark.SparkEval \
+	  --master 'local[2]' --threads 1 --model out/demo/classifier.onnx --tokenizer $(MINILM)/tokenizer.json \
+	  --data data/imdb/dev.jsonl --spans all --out out/demo-spark --force
+	@grep -v '"timestamp"' out/demo/results.json > out/demo-spark/results.local.tmp
+	@grep -v '"timestamp"' out/demo-spark/results.json > out/demo-spark/results.spark.tmp
+	@if cmp -s out/demo-spark/results.local.tmp out/demo-spark/results.spark.tmp; then \
+	  echo "demo-spark: out/demo-spark/results.json equals out/demo/results.json (timestamps aside)"; rm -f out/demo-spark/*.tmp; \
+	else diff out/demo-spark/results.local.tmp out/demo-spark/results.spark.tmp | head -20; exit 1; fi
+
 clean:
-	rm -rf target $(JAR) out
+	rm -rf target spark/target $(JAR) $(SPARK_JAR) out

@@ -92,6 +92,14 @@ public final class EvalCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  /** Where the variants run: in this process unless another entry point (a cluster's) says otherwise. */
+  private EvalRun.EngineFactory engines = EvalRun.BUILT_IN;
+
+  /** Runs the variants through {@code engines} instead of in this process; the options and outputs stay eval's. */
+  public void runEnginesWith(EvalRun.EngineFactory engines) {
+    this.engines = engines;
+  }
+
   @Override
   public Integer call() {
     SkipSpans.checkText(spans);
@@ -112,7 +120,7 @@ public final class EvalCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     Progress.Mode mode = quiet ? Progress.Mode.SILENT : System.console() == null ? Progress.Mode.LINES : Progress.Mode.BAR;
     try (Progress progress = new Progress(mode, err, out)) {
-      EvalRun.Outcome outcome = progress.whileRunning(() -> EvalRun.run(cfg, out, resume, force, progress));
+      EvalRun.Outcome outcome = progress.whileRunning(() -> EvalRun.run(cfg, out, resume, force, progress, engines));
       Optional<Latencies> latencies = timing.map(plan -> {
         int models = outcome.results().variants().size();
         if (mode != Progress.Mode.SILENT) {

@@ -33,6 +33,14 @@ public final class Main {
 
   /** Runs the tool as the command line would, returning the exit code; used by tests. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    return run(args, out, err, cli -> {});
+  }
+
+  /**
+   * Runs the tool with its commands first adjusted by {@code adjust}: how another entry point adds
+   * options to a command, or changes where it runs, while keeping its parser and its errors.
+   */
+  public static int run(String[] args, PrintWriter out, PrintWriter err, java.util.function.Consumer<CommandLine> adjust) {
     System.setProperty("ai.djl.offline", "true");
     // The tokenizer library logs through slf4j; its notes (e.g. no GPU found) are noise here.
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
@@ -64,6 +72,7 @@ public final class Main {
       err.println("onnx-skip: " + oneLine(ex));
       return EXIT_FAILURE;
     });
+    adjust.accept(cli);
     return cli.execute(args);
   }
 

@@ -18,7 +18,8 @@ public final class Batch {
   private final long[] mask;
   private final long[] typeIds;
 
-  Batch(int index, int[] exampleIndices, int seqLen, long[] ids, long[] mask, long[] typeIds) {
+  /** A batch built elsewhere, e.g. sent to another machine as plain arrays: the arrays are taken as they are. */
+  public Batch(int index, int[] exampleIndices, int seqLen, long[] ids, long[] mask, long[] typeIds) {
     this.index = index;
     this.exampleIndices = exampleIndices;
     this.seqLen = seqLen;

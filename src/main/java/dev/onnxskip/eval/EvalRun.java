@@ -114,18 +114,22 @@ public final class EvalRun {
   private record EngineModel(OnnxModel model, EvalEngine.Wanted wanted, Findings.Refit refit) {
 
     static EngineModel of(EvalConfig cfg, Loaded in) {
+      return of(cfg, in.model(), in.signature(), in.head());
+    }
+
+    static EngineModel of(EvalConfig cfg, OnnxModel model, ClassifierSignature signature, ClassifierHead head) {
       boolean layerStates = cfg.statistics().layerMetrics();
       if (!cfg.statistics().headRefit()) {
-        return new EngineModel(in.model(), new EvalEngine.Wanted(Optional.empty(), layerStates),
+        return new EngineModel(model, new EvalEngine.Wanted(Optional.empty(), layerStates),
             Findings.Refit.absent("turned off (--no-head-refit)"));
       }
-      if (in.head() instanceof ClassifierHead.Linear linear) {
-        return new EngineModel(ExposedOutputs.headFeatures(in.model(), linear, in.signature().logitsOutput()),
+      if (head instanceof ClassifierHead.Linear linear) {
+        return new EngineModel(ExposedOutputs.headFeatures(model, linear, signature.logitsOutput()),
             new EvalEngine.Wanted(Optional.of(linear.features()), layerStates),
             new Findings.Refit(true, "features '" + linear.features() + "', width " + linear.width()));
       }
-      return new EngineModel(in.model(), new EvalEngine.Wanted(Optional.empty(), layerStates),
-          Findings.Refit.absent(((ClassifierHead.NotLinear) in.head()).reason()));
+      return new EngineModel(model, new EvalEngine.Wanted(Optional.empty(), layerStates),
+          Findings.Refit.absent(((ClassifierHead.NotLinear) head).reason()));
     }
   }
 
@@ -150,6 +154,14 @@ public final class EvalRun {
    * they come, so that a later run with {@code resume} takes up where this one stopped.
    */
   public static Outcome run(EvalConfig cfg, Path outDir, boolean resume, boolean force, Listener listener) {
+    return run(cfg, outDir, resume, force, listener, BUILT_IN);
+  }
+
+  /**
+   * The same run, with the engine made by {@code engines}: everything but computing the outputs
+   * (loading, tokenizing, journaling, resuming, scoring) stays as it is.
+   */
+  public static Outcome run(EvalConfig cfg, Path outDir, boolean resume, boolean force, Listener listener, EngineFactory engines) {
     OrtRuntime runtime = OrtRuntime.open(cfg.execution().device(), cfg.execution().threads());
     runtime.fallback().ifPresent(listener::warning);
     Loaded in = load(cfg, listener);
@@ -165,11 +177,11 @@ public final class EvalRun {
       extras.put(v, new EnumMap<>(ClassifierOutputs.Extra.class));
     }
     long started = System.nanoTime();
-    int resumed = evaluate(cfg, in, engineModel, digests, runtime, outDir, resume, force, all, logits, extras, listener);
+    int resumed = evaluate(cfg, in, engineModel, digests, runtime, outDir, resume, force, all, logits, extras, listener, engines);
     double seconds = (System.nanoTime() - started) / 1e9;
     RunResults results = score(cfg, in, engineModel.refit(), digests, runtime, all, logits, extras);
     Predictions predictions = new Predictions(in.data().examples(), in.labels().names(), in.gold(), logits);
-    Timing timing = new Timing(cfg.execution().engine().cliName(), runtime.note(), cfg.execution().threads(), seconds, in.data().size(), all.size() - resumed);
+    Timing timing = new Timing(engines.name(cfg), runtime.note(), cfg.execution().threads(), seconds, in.data().size(), all.size() - resumed);
     return new Outcome(results, predictions, timing, resumed);
   }
 
@@ -217,7 +229,7 @@ public final class EvalRun {
    */
   private static int evaluate(EvalConfig cfg, Loaded in, EngineModel engineModel, InputDigests digests, OrtRuntime runtime, Path outDir,
       boolean resume, boolean force, List<Variant> all, Map<Variant, float[][]> logits,
-      Map<Variant, Map<ClassifierOutputs.Extra, float[][]>> extras, Listener listener) {
+      Map<Variant, Map<ClassifierOutputs.Extra, float[][]>> extras, Listener listener, EngineFactory engines) {
     try (Journal journal = Journal.open(outDir, runKey(cfg, digests), resume, force)) {
       try {
         if (force) {
@@ -261,8 +273,8 @@ public final class EvalRun {
               }
             }
           };
-          runEngine(cfg, engineModel, in.layout(), in.signature(), runtime, in.batches(), digests.model(), todo, skipBatches, sink,
-              listener);
+          runEngine(engines, cfg, new EngineInputs(engineModel.model(), in.layout(), in.signature(), engineModel.wanted(), digests.model()),
+              runtime, in.batches(), todo, skipBatches, sink, listener);
         }
         return resumed;
       } catch (RuntimeException | Error e) {
@@ -333,25 +345,30 @@ public final class EvalRun {
         Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), Optional.of(findings), layerMetrics);
   }
 
-  private static void runEngine(EvalConfig cfg, EngineModel model, EncoderLayout layout, ClassifierSignature signature,
-      OrtRuntime runtime, BatchSource batches, String modelSha, List<Variant> todo, Set<Integer> skipBatches,
-      EvalEngine.Sink sink, Listener listener) {
+  private static void runEngine(EngineFactory engines, EvalConfig cfg, EngineInputs inputs, OrtRuntime runtime, BatchSource batches,
+      List<Variant> todo, Set<Integer> skipBatches, EvalEngine.Sink sink, Listener listener) {
+    EvalEngine engine = engines.open(cfg, inputs, runtime, batches);
+    try (AutoCloseable closing = engine instanceof AutoCloseable c ? c : () -> {}) {
+      engine.run(todo, skipBatches, sink, listener::examples);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new OnnxSkipException("closing the " + engines.name(cfg) + " engine failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** The engines of {@code --engine}, made in this process. */
+  private static EvalEngine builtInEngine(EvalConfig cfg, EngineInputs in, OrtRuntime runtime, BatchSource batches) {
     if (cfg.execution().engine() == EngineKind.NAIVE) {
-      new NaiveEngine(model.model(), layout, signature, runtime, batches, modelSha, model.wanted())
-          .run(todo, skipBatches, sink, listener::examples);
-    } else {
-      SharedPrefixEngine shared;
-      try {
-        shared = new SharedPrefixEngine(model.model(), layout, signature, runtime, batches, model.wanted());
-      } catch (OnnxSkipException e) {
-        // Splitting can fail where a whole variant runs (e.g. a fused op whose side output a later
-        // layer reads); the message alone would not tell the user there is another way.
-        throw new OnnxSkipException("the shared engine cannot split " + cfg.inputs().model() + " into per-layer parts ("
-            + e.getMessage() + "); --engine naive evaluates each variant whole", e);
-      }
-      try (SharedPrefixEngine engine = shared) {
-        engine.run(todo, skipBatches, sink, listener::examples);
-      }
+      return new NaiveEngine(in.model(), in.layout(), in.signature(), runtime, batches, in.modelSha256(), in.wanted());
+    }
+    try {
+      return new SharedPrefixEngine(in.model(), in.layout(), in.signature(), runtime, batches, in.wanted());
+    } catch (OnnxSkipException e) {
+      // Splitting can fail where a whole variant runs (e.g. a fused op whose side output a later
+      // layer reads); the message alone would not tell the user there is another way.
+      throw new OnnxSkipException("the shared engine cannot split " + cfg.inputs().model() + " into per-layer parts ("
+          + e.getMessage() + "); --engine naive evaluates each variant whole", e);
     }
   }
 
@@ -428,4 +445,47 @@ public final class EvalRun {
     return RunKey.of(key);
   }
 
+  // ---- Engines made by the caller, e.g. on a cluster. ----
+
+  /**
+   * What an engine runs: the model as the engines see it (the head's features exposed where a head
+   * is refit), its layout and signature, and what to fetch beside the logits.
+   *
+   * @param modelSha256 the source model's digest, which variant files record
+   */
+  public record EngineInputs(OnnxModel model, EncoderLayout layout, ClassifierSignature signature, EvalEngine.Wanted wanted,
+      String modelSha256) {}
+
+  /** Makes the engine of a run; the run closes it afterwards where it is {@link AutoCloseable}. */
+  public interface EngineFactory {
+    /** The engine as {@code timing.json} names it; results.json does not name it. */
+    String name(EvalConfig cfg);
+
+    EvalEngine open(EvalConfig cfg, EngineInputs inputs, OrtRuntime runtime, BatchSource batches);
+  }
+
+  /** The engine {@code --engine} names, in this process: what {@link #run(EvalConfig, Path, boolean, boolean, Listener)} uses. */
+  public static final EngineFactory BUILT_IN = new EngineFactory() {
+    @Override
+    public String name(EvalConfig cfg) {
+      return cfg.execution().engine().cliName();
+    }
+
+    @Override
+    public EvalEngine open(EvalConfig cfg, EngineInputs inputs, OrtRuntime runtime, BatchSource batches) {
+      return builtInEngine(cfg, inputs, runtime, batches);
+    }
+  };
+
+  /**
+   * Loads what an engine of {@code cfg} runs, as a run does, without the data: for a process that
+   * runs engines on batches a run elsewhere sends it.
+   */
+  public static EngineInputs engineInputs(EvalConfig cfg, String modelSha256) {
+    OnnxModel model = ModelIO.load(cfg.inputs().model());
+    EncoderLayout layout = LayoutDetector.detect(model, cfg.reading().boundaries());
+    ClassifierSignature signature = ClassifierSignature.of(model, cfg.reading().logitsOutput());
+    EngineModel engineModel = EngineModel.of(cfg, model, signature, ClassifierHead.of(model, signature.logitsOutput()));
+    return new EngineInputs(engineModel.model(), layout, signature, engineModel.wanted(), modelSha256);
+  }
 }

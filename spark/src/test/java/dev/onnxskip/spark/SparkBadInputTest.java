@@ -1,0 +1,117 @@
+package dev.onnxskip.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.onnxskip.cli.EvalCommand;
+import dev.onnxskip.cli.Main;
+import dev.onnxskip.data.BatchSource;
+import dev.onnxskip.eval.EvalConfig;
+import dev.onnxskip.eval.EvalEngine;
+import dev.onnxskip.eval.EvalRun;
+import dev.onnxskip.runtime.OrtRuntime;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Bad input to SparkEval: one line, as eval gives, with eval's exit codes. */
+class SparkBadInputTest {
+
+  @TempDir static Path dir;
+  static Path classifier;
+  static Path data;
+
+  @BeforeAll
+  static void inputs() throws IOException {
+    classifier = SparkRuns.classifier(dir);
+    data = SparkRuns.reviews(dir, 8);
+  }
+
+  static String[] args(Path model, Path out, String... more) {
+    List<String> all = new java.util.ArrayList<>(List.of("--model", model.toString(), "--tokenizer", SparkRuns.TOKENIZER.toString(),
+        "--data", data.toString(), "--spans", "0-0", "--batch-size", "4", "--quiet", "--out", out.toString()));
+    all.addAll(List.of(more));
+    return all.toArray(String[]::new);
+  }
+
+  private static void assertOneLine(String err) {
+    assertEquals(1, err.lines().count(), err);
+    assertTrue(err.startsWith("onnx-skip: "), err);
+  }
+
+  @Test
+  void aPartitionCountBelowOneIsAUsageError() {
+    SparkRuns.Run run = SparkRuns.spark(args(classifier, dir.resolve("p0"), "--master", "local[1]", "--partitions", "0"));
+    assertEquals(2, run.exitCode());
+    assertEquals("onnx-skip: --partitions must be at least 1, got 0 (try 'onnx-skip eval --help')", run.err().strip());
+  }
+
+  @Test
+  void aMasterThatCannotBeReachedInTimeFails() {
+    // Nothing listens on port 1.
+    SparkRuns.Run run = SparkRuns.spark(args(classifier, dir.resolve("unreachable"), "--master", "spark://127.0.0.1:1",
+        "--master-timeout", "3"));
+    assertEquals(1, run.exitCode(), run.err());
+    assertOneLine(run.err());
+    assertTrue(run.err().startsWith("onnx-skip: Spark master spark://127.0.0.1:1 cannot be reached within 3 s (127.0.0.1:1: "), run.err());
+  }
+
+  @Test
+  void aModelMissingOnTheDriverGivesEvalsError() {
+    Path missing = dir.resolve("missing.onnx");
+    SparkRuns.Run eval = SparkRuns.eval(args(missing, dir.resolve("eval-missing")));
+    SparkRuns.Run spark = SparkRuns.spark(args(missing, dir.resolve("spark-missing"), "--master", "local[1]"));
+    assertEquals(1, eval.exitCode());
+    assertEquals(eval.exitCode(), spark.exitCode());
+    assertOneLine(spark.err());
+    assertEquals(eval.err(), spark.err());
+  }
+
+  /**
+   * The driver reads the model, then it goes before the executors load it: what a path that only
+   * the driver's machine has looks like on a cluster.
+   */
+  @Test
+  void aModelMissingOnTheExecutorsGivesEvalsErrorForIt() throws IOException {
+    Path model = Files.copy(classifier, dir.resolve("driver-only.onnx"));
+    SparkRuns.Run eval = SparkRuns.eval(args(dir.resolve("gone.onnx"), dir.resolve("eval-gone")));
+    String evalMessage = eval.err().strip().replace(dir.resolve("gone.onnx").toString(), model.toString()).substring("onnx-skip: ".length());
+    StringWriter err = new StringWriter();
+    SparkOptions options = new SparkOptions();
+    String[] evalArgs = new String[] {"eval"};
+    evalArgs = java.util.stream.Stream.concat(java.util.Arrays.stream(evalArgs),
+        java.util.Arrays.stream(args(model, dir.resolve("spark-gone"), "--master", "local[1]"))).toArray(String[]::new);
+    int code = Main.run(evalArgs, new PrintWriter(new StringWriter()), new PrintWriter(err, true), cli -> {
+      CommandLine command = cli.getSubcommands().get("eval");
+      command.addMixin("spark", options);
+      SparkEngines spark = new SparkEngines(options, new PrintWriter(err, true));
+      ((EvalCommand) command.getCommand()).runEnginesWith(new EvalRun.EngineFactory() {
+        @Override
+        public String name(EvalConfig cfg) {
+          return spark.name(cfg);
+        }
+
+        @Override
+        public EvalEngine open(EvalConfig cfg, EvalRun.EngineInputs inputs, OrtRuntime runtime, BatchSource batches) {
+          try {
+            Files.delete(model);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+          return spark.open(cfg, inputs, runtime, batches);
+        }
+      });
+    });
+    assertEquals(1, code, err.toString());
+    assertOneLine(err.toString());
+    assertTrue(err.toString().contains(evalMessage), err + " vs eval's " + evalMessage);
+  }
+}
