@@ -1,22 +1,18 @@
 package dev.onnxskip.report;
 
-import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.eval.LayerMetrics;
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.Graphics2D;
 import java.awt.geom.Rectangle2D;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import org.jfree.chart.ChartFactory;
-import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.StandardChartTheme;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.renderer.category.StandardBarPainter;
 import org.jfree.data.category.DefaultCategoryDataset;
-import org.jfree.svg.SVGGraphics2D;
 
 /**
  * {@code block-influence.png} / {@code .svg}: each layer's Block Influence, overall and per gold
@@ -58,18 +54,24 @@ final class BlockInfluenceChart {
     return chart;
   }
 
-  /** Writes the chart as PNG and SVG into {@code dir}, each atomically. */
-  static List<Path> write(LayerMetrics metrics, Path dir) {
+  /** The chart as a figure of the run, written as the others are. */
+  static Figure figure(LayerMetrics metrics) {
     JFreeChart chart = chart(metrics);
-    Path png = dir.resolve("block-influence.png");
-    Path svg = dir.resolve("block-influence.svg");
-    AtomicFiles.write(png, out -> ChartUtils.writeChartAsPNG(out, chart, WIDTH, HEIGHT));
-    SVGGraphics2D g = new SVGGraphics2D(WIDTH, HEIGHT);
-    // The default prefix holds a clock reading; a fixed one keeps the same chart the same bytes.
-    g.setDefsKeyPrefix("onnx-skip-");
-    chart.draw(g, new Rectangle2D.Double(0, 0, WIDTH, HEIGHT));
-    byte[] text = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + g.getSVGElement() + "\n").getBytes(StandardCharsets.UTF_8);
-    AtomicFiles.write(svg, out -> out.write(text));
-    return List.of(png, svg);
+    return new Figure() {
+      @Override
+      public double width() {
+        return WIDTH;
+      }
+
+      @Override
+      public double height() {
+        return HEIGHT;
+      }
+
+      @Override
+      public void draw(Graphics2D g) {
+        chart.draw(g, new Rectangle2D.Double(0, 0, WIDTH, HEIGHT));
+      }
+    };
   }
 }

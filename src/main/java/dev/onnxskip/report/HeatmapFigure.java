@@ -13,13 +13,10 @@ import java.awt.geom.Line2D;
 import java.awt.geom.Point2D;
 import java.awt.geom.Rectangle2D;
 import java.awt.geom.RoundRectangle2D;
-import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.DoubleFunction;
-import org.jfree.svg.SVGGraphics2D;
-import org.jfree.svg.ViewBox;
 
 /**
  * A figure of one or more triangular span grids on one colour scale, laid out once and drawn by one
@@ -31,7 +28,7 @@ import org.jfree.svg.ViewBox;
  * empty upper-right corner holds the baseline box when it is large enough (else it stands to the
  * right of the grid). Sizes are in layout units; PNGs are drawn at {@link #PNG_SCALE} pixels per unit.
  */
-final class HeatmapFigure {
+final class HeatmapFigure implements Figure {
   static {
     // Drawing needs no display; a server without one must not try to reach it.
     if (System.getProperty("java.awt.headless") == null) {
@@ -58,9 +55,6 @@ final class HeatmapFigure {
 
   /** Hatching of uncertain cells: lines this far apart, in layout units. */
   private static final double HATCH_GAP = 5;
-
-  /** PNG pixels per layout unit: sharp in print and on high-density screens. */
-  static final int PNG_SCALE = 2;
 
   private static final FontRenderContext FRC = new FontRenderContext(null, true, true);
   private static final String FAMILY = Font.SANS_SERIF;
@@ -247,11 +241,13 @@ final class HeatmapFigure {
     return widest;
   }
 
-  double width() {
+  @Override
+  public double width() {
     return width;
   }
 
-  double height() {
+  @Override
+  public double height() {
     return height;
   }
 
@@ -288,32 +284,8 @@ final class HeatmapFigure {
     return panelY(panel) + titleHeight;
   }
 
-  BufferedImage toImage() {
-    BufferedImage image = new BufferedImage(
-        (int) width * PNG_SCALE, (int) height * PNG_SCALE, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = image.createGraphics();
-    try {
-      g.scale(PNG_SCALE, PNG_SCALE);
-      draw(g);
-    } finally {
-      g.dispose();
-    }
-    return image;
-  }
-
-  /** A standalone SVG document. */
-  String toSvg() {
-    SVGGraphics2D g = new SVGGraphics2D(width, height);
-    // The default prefix holds a clock reading; a fixed one keeps the same figure the same bytes.
-    g.setDefsKeyPrefix("onnx-skip-");
-    draw(g);
-    // A view box lets the picture scale with the width a page gives it instead of being cropped.
-    String element = g.getSVGElement(null, true, new ViewBox(0, 0, width, height), null, null);
-    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + element + "\n";
-  }
-
-  /** The one drawing routine behind both formats. */
-  void draw(Graphics2D g) {
+  @Override
+  public void draw(Graphics2D g) {
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
     g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.setRenderingHint(RenderingHints.KEY_FRACTIONALMETRICS, RenderingHints.VALUE_FRACTIONALMETRICS_ON);

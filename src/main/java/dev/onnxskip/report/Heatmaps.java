@@ -1,15 +1,11 @@
 package dev.onnxskip.report;
 
-import dev.onnxskip.AtomicFiles;
-import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.eval.Findings;
 import dev.onnxskip.eval.LabelScore;
 import dev.onnxskip.eval.LayerMetrics;
 import dev.onnxskip.eval.RunResults;
 import dev.onnxskip.eval.VariantResult;
 import dev.onnxskip.rewrite.SkipSpan;
-import java.awt.image.BufferedImage;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
@@ -18,7 +14,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import javax.imageio.ImageIO;
 
 /**
  * The heatmaps of a run, each as PNG and SVG:
@@ -53,16 +48,16 @@ public final class Heatmaps {
     List<String> stems = fileStems(results.labels());
     for (int i = 0; i < results.labels().size(); i++) {
       String stem = "heatmap-" + stems.get(i);
-      written.addAll(write(labelFigure(results, i), dir, stem));
-      written.addAll(write(changeFigure(results, i), dir, stem + "-delta"));
+      written.addAll(Figure.write(labelFigure(results, i), dir, stem));
+      written.addAll(Figure.write(changeFigure(results, i), dir, stem + "-delta"));
     }
-    written.addAll(write(overview(results), dir, "heatmaps"));
+    written.addAll(Figure.write(overview(results), dir, "heatmaps"));
     if (results.layerMetrics().isPresent()) {
-      written.addAll(write(layerMetrics(results, results.layerMetrics().get()), dir, "layer-metrics"));
-      written.addAll(BlockInfluenceChart.write(results.layerMetrics().get(), dir));
+      written.addAll(Figure.write(layerMetrics(results, results.layerMetrics().get()), dir, "layer-metrics"));
+      written.addAll(Figure.write(BlockInfluenceChart.figure(results.layerMetrics().get()), dir, "block-influence"));
     }
     if (results.findings().isPresent()) {
-      written.addAll(write(shiftVersusLoss(results, results.findings().get()), dir, "shift-vs-loss"));
+      written.addAll(Figure.write(shiftVersusLoss(results, results.findings().get()), dir, "shift-vs-loss"));
     }
     return written;
   }
@@ -145,20 +140,6 @@ public final class Heatmaps {
       }
     }
     return new HeatmapFigure.Panel(title, cells, value.apply(findings.variants().get(0)).orElse(Double.NaN), note, null);
-  }
-
-  private static List<Path> write(HeatmapFigure figure, Path dir, String stem) {
-    Path png = dir.resolve(stem + ".png");
-    Path svg = dir.resolve(stem + ".svg");
-    BufferedImage image = figure.toImage();
-    AtomicFiles.write(png, out -> {
-      if (!ImageIO.write(image, "png", out)) {
-        throw new OnnxSkipException("cannot write " + png + ": no PNG writer in this Java runtime");
-      }
-    });
-    byte[] text = figure.toSvg().getBytes(StandardCharsets.UTF_8);
-    AtomicFiles.write(svg, out -> out.write(text));
-    return List.of(png, svg);
   }
 
   /** All labels side by side on the shared accuracy scale. */

@@ -1,7 +1,5 @@
 package dev.onnxskip.report;
 
-import dev.onnxskip.AtomicFiles;
-import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.eval.Findings;
 import dev.onnxskip.eval.LabelScore;
 import dev.onnxskip.eval.Latencies;
@@ -18,17 +16,11 @@ import java.awt.geom.Ellipse2D;
 import java.awt.geom.Line2D;
 import java.awt.geom.Path2D;
 import java.awt.geom.Rectangle2D;
-import java.awt.image.BufferedImage;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import javax.imageio.ImageIO;
-import org.jfree.svg.SVGGraphics2D;
-import org.jfree.svg.ViewBox;
 
 /**
  * {@code pareto.png} and {@code .svg}: measured speed-up against the baseline (x) and accuracy (y) of
@@ -39,7 +31,7 @@ import org.jfree.svg.ViewBox;
  * hollow one a change that is not. Drawn once against {@link Graphics2D}, so both files show the same
  * picture, as the heatmaps are.
  */
-final class ParetoFigure {
+final class ParetoFigure implements Figure {
   static {
     if (System.getProperty("java.awt.headless") == null) {
       System.setProperty("java.awt.headless", "true");
@@ -70,7 +62,6 @@ final class ParetoFigure {
    */
   record Point(String name, Series series, double speedup, double accuracy, Optional<Boolean> significant, boolean front) {}
 
-  private static final int PNG_SCALE = 2;
   private static final FontRenderContext FRC = new FontRenderContext(null, true, true);
   private static final Color INK = new Color(0x1A1A1A);
   private static final Color MUTED = new Color(0x5C5C5C);
@@ -184,40 +175,18 @@ final class ParetoFigure {
     return points;
   }
 
-  static List<Path> write(ParetoFigure figure, Path dir, String stem) {
-    Path png = dir.resolve(stem + ".png");
-    Path svg = dir.resolve(stem + ".svg");
-    BufferedImage image = figure.toImage();
-    AtomicFiles.write(png, out -> {
-      if (!ImageIO.write(image, "png", out)) {
-        throw new OnnxSkipException("cannot write " + png + ": no PNG writer in this Java runtime");
-      }
-    });
-    byte[] text = figure.toSvg().getBytes(StandardCharsets.UTF_8);
-    AtomicFiles.write(svg, out -> out.write(text));
-    return List.of(png, svg);
+  @Override
+  public double width() {
+    return WIDTH;
   }
 
-  BufferedImage toImage() {
-    BufferedImage image = new BufferedImage((int) WIDTH * PNG_SCALE, (int) HEIGHT * PNG_SCALE, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = image.createGraphics();
-    try {
-      g.scale(PNG_SCALE, PNG_SCALE);
-      draw(g);
-    } finally {
-      g.dispose();
-    }
-    return image;
+  @Override
+  public double height() {
+    return HEIGHT;
   }
 
-  String toSvg() {
-    SVGGraphics2D g = new SVGGraphics2D(WIDTH, HEIGHT);
-    g.setDefsKeyPrefix("onnx-skip-");
-    draw(g);
-    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + g.getSVGElement(null, true, new ViewBox(0, 0, WIDTH, HEIGHT), null, null) + "\n";
-  }
-
-  void draw(Graphics2D g) {
+  @Override
+  public void draw(Graphics2D g) {
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
     g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.setRenderingHint(RenderingHints.KEY_FRACTIONALMETRICS, RenderingHints.VALUE_FRACTIONALMETRICS_ON);

@@ -68,7 +68,7 @@ public final class RunReport {
     files.add(summary);
     files.addAll(Heatmaps.write(outcome.results(), dir));
     if (latencies.isPresent()) {
-      files.addAll(ParetoFigure.write(ParetoFigure.of(outcome.results(), latencies.get()), dir, "pareto"));
+      files.addAll(Figure.write(ParetoFigure.of(outcome.results(), latencies.get()), dir, "pareto"));
     }
     if (predictions.isPresent()) {
       Path preds = dir.resolve("predictions.jsonl");
