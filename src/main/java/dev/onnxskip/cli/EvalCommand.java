@@ -5,6 +5,8 @@ import dev.onnxskip.data.LabelSet;
 import dev.onnxskip.eval.EngineKind;
 import dev.onnxskip.eval.EvalConfig;
 import dev.onnxskip.eval.EvalRun;
+import dev.onnxskip.eval.Phase;
+import dev.onnxskip.eval.PhaseTimes;
 import dev.onnxskip.eval.Latencies;
 import dev.onnxskip.eval.LatencyRun;
 import dev.onnxskip.report.LatencySummary;
@@ -121,6 +123,9 @@ public final class EvalCommand implements Callable<Integer> {
     Progress.Mode mode = quiet ? Progress.Mode.SILENT : System.console() == null ? Progress.Mode.LINES : Progress.Mode.BAR;
     try (Progress progress = new Progress(mode, err, out)) {
       EvalRun.Outcome outcome = progress.whileRunning(() -> EvalRun.run(cfg, out, resume, force, progress, engines));
+      PhaseTimes phases = outcome.timing().phases();
+      Main.startupNanos().ifPresent(nanos -> phases.add(Phase.START, nanos));
+      long timingModels = System.nanoTime();
       Optional<Latencies> latencies = timing.map(plan -> {
         int models = outcome.results().variants().size();
         if (mode != Progress.Mode.SILENT) {
@@ -129,11 +134,15 @@ public final class EvalCommand implements Callable<Integer> {
         }
         return LatencyRun.measure(cfg, outcome.results().variants().stream().map(v -> v.variant()).toList(), plan, done -> {});
       });
+      if (latencies.isPresent()) {
+        phases.since(Phase.LATENCY, timingModels);
+      }
       List<Path> files = RunReport.write(outcome, latencies, out, Optional.ofNullable(savePredictions));
       outWriter.println(Summary.markdown(outcome.results()));
       latencies.ifPresent(l -> outWriter.println(LatencySummary.markdown(outcome.results(), l)));
       outWriter.printf("Evaluated %d variants on %s in %.1f s%s.%n", outcome.results().variants().size(), outcome.timing().device(),
           outcome.timing().seconds(), outcome.resumedVariants() > 0 ? " (" + outcome.resumedVariants() + " resumed from the journal)" : "");
+      outWriter.println("Time: " + phases.describe() + ".");
       outWriter.println("Files:");
       files.forEach(f -> outWriter.println("  " + f));
       outWriter.flush();

@@ -4,7 +4,10 @@ import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.ToolVersion;
 import dev.onnxskip.UsageException;
 import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,8 +30,18 @@ public final class Main {
   @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
   boolean verbose;
 
+  /** Nanoseconds from the JVM's start to {@link #main}, where this process began there; unknown to tests. */
+  private static volatile Long startupNanos;
+
   public static void main(String[] args) {
+    ProcessHandle.current().info().startInstant()
+        .ifPresent(start -> startupNanos = Duration.between(start, Instant.now()).toNanos());
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** How long the JVM took to reach {@link #main}, for the run's time by phase: empty where main did not start this process. */
+  public static Optional<Long> startupNanos() {
+    return Optional.ofNullable(startupNanos);
   }
 
   /** Runs the tool as the command line would, returning the exit code; used by tests. */

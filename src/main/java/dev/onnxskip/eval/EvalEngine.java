@@ -37,10 +37,17 @@ public interface EvalEngine {
     default void flush() {}
   }
 
-  /** Told how many examples have passed through a model, for progress and throughput. */
+  /** Told how many examples have passed through a model, for progress and throughput, and how long its runs took. */
   @FunctionalInterface
   interface Progress {
     void examples(int count);
+
+    /**
+     * {@code nanos} more spent in {@code phase}: {@link Phase#SESSIONS} where the engine opens
+     * sessions while it runs, {@link Phase#BASELINE_RUNS} and {@link Phase#SPAN_RUNS} for the
+     * session runs themselves, outputs read back included.
+     */
+    default void ran(Phase phase, long nanos) {}
   }
 
   /**

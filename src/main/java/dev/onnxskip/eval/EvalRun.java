@@ -98,8 +98,13 @@ public final class EvalRun {
     }
   }
 
-  /** How long the engine took; {@code device} is the runtime's note (what was asked for, what ran). */
-  public record Timing(String engine, String device, int threads, double seconds, int examples, int variantsRun) {}
+  /**
+   * How long the engine took; {@code device} is the runtime's note (what was asked for, what ran).
+   *
+   * @param seconds the engine's wall time, from opening its journal to its last batch
+   * @param phases the whole run's time by phase, which the command adds its start-up and reports to
+   */
+  public record Timing(String engine, String device, int threads, double seconds, int examples, int variantsRun, PhaseTimes phases) {}
 
   private EvalRun() {}
 
@@ -162,10 +167,15 @@ public final class EvalRun {
    * (loading, tokenizing, journaling, resuming, scoring) stays as it is.
    */
   public static Outcome run(EvalConfig cfg, Path outDir, boolean resume, boolean force, Listener listener, EngineFactory engines) {
+    PhaseTimes phases = new PhaseTimes();
+    long loading = System.nanoTime();
     OrtRuntime runtime = OrtRuntime.open(cfg.execution().device(), cfg.execution().threads());
     runtime.fallback().ifPresent(listener::warning);
-    Loaded in = load(cfg, listener);
+    Loaded in = load(cfg, listener, phases);
+    phases.add(Phase.MODEL, System.nanoTime() - loading - (long) (phases.seconds(Phase.TOKENIZE) * 1e9));
+    long digesting = System.nanoTime();
     InputDigests digests = digest(cfg, in.model());
+    phases.since(Phase.DIGESTS, digesting);
     List<Variant> all = new ArrayList<>();
     all.add(Variant.BASELINE);
     all.addAll(in.spans());
@@ -177,15 +187,22 @@ public final class EvalRun {
       extras.put(v, new EnumMap<>(ClassifierOutputs.Extra.class));
     }
     long started = System.nanoTime();
-    int resumed = evaluate(cfg, in, engineModel, digests, runtime, outDir, resume, force, all, logits, extras, listener, engines);
-    double seconds = (System.nanoTime() - started) / 1e9;
+    int resumed = evaluate(cfg, in, engineModel, digests, runtime, outDir, resume, force, all, logits, extras, listener, engines, phases);
+    long engineNanos = System.nanoTime() - started;
+    if (resumed < all.size()) {
+      double inRuns = phases.seconds(Phase.SESSIONS) + phases.seconds(Phase.BASELINE_RUNS) + phases.seconds(Phase.SPAN_RUNS);
+      phases.add(Phase.ENGINE_OTHER, engineNanos - (long) (inRuns * 1e9));
+    }
+    long scoring = System.nanoTime();
     RunResults results = score(cfg, in, engineModel.refit(), digests, runtime, all, logits, extras);
+    phases.since(Phase.SCORING, scoring);
     Predictions predictions = new Predictions(in.data().examples(), in.labels().names(), in.gold(), logits);
-    Timing timing = new Timing(engines.name(cfg), runtime.note(), cfg.execution().threads(), seconds, in.data().size(), all.size() - resumed);
+    Timing timing = new Timing(engines.name(cfg), runtime.note(), cfg.execution().threads(), engineNanos / 1e9, in.data().size(),
+        all.size() - resumed, phases);
     return new Outcome(results, predictions, timing, resumed);
   }
 
-  private static Loaded load(EvalConfig cfg, Listener listener) {
+  private static Loaded load(EvalConfig cfg, Listener listener, PhaseTimes phases) {
     OnnxModel model = ModelIO.load(cfg.inputs().model());
     EncoderLayout layout = LayoutDetector.detect(model, cfg.reading().boundaries());
     ClassifierSignature signature = ClassifierSignature.of(model, cfg.reading().logitsOutput());
@@ -204,10 +221,12 @@ public final class EvalRun {
     ClassifierSignature.FixedDims fixed = ClassifierSignature.fixedDims(model);
     fixed.check(cfg.inputs().model().toString(), cfg.batching().batchSize(), cfg.batching().maxLength(), data.size());
     EncodedDataset encoded;
+    long tokenizing = System.nanoTime();
     try (TextEncoder encoder = TextEncoder.open(cfg.inputs().tokenizer(), cfg.batching().maxLength())) {
       encoder.checkVocabulary(layout.vocabularySize(), cfg.inputs().model().toString());
       encoded = encoder.encode(data);
     }
+    phases.since(Phase.TOKENIZE, tokenizing);
     encoded.checkFits(layout.maxPositions(), data);
     BatchPlan.Order order = cfg.batching().sortByLength() ? BatchPlan.Order.LONGEST_FIRST : BatchPlan.Order.DATASET;
     BatchSource batches = fixed.sequence().isPresent()
@@ -229,7 +248,7 @@ public final class EvalRun {
    */
   private static int evaluate(EvalConfig cfg, Loaded in, EngineModel engineModel, InputDigests digests, OrtRuntime runtime, Path outDir,
       boolean resume, boolean force, List<Variant> all, Map<Variant, float[][]> logits,
-      Map<Variant, Map<ClassifierOutputs.Extra, float[][]>> extras, Listener listener, EngineFactory engines) {
+      Map<Variant, Map<ClassifierOutputs.Extra, float[][]>> extras, Listener listener, EngineFactory engines, PhaseTimes phases) {
     try (Journal journal = Journal.open(outDir, runKey(cfg, digests), resume, force)) {
       try {
         if (force) {
@@ -274,7 +293,7 @@ public final class EvalRun {
             }
           };
           runEngine(engines, cfg, new EngineInputs(engineModel.model(), in.layout(), in.signature(), engineModel.wanted(), digests.model()),
-              runtime, in.batches(), todo, skipBatches, sink, listener);
+              runtime, in.batches(), todo, skipBatches, sink, listener, phases);
         }
         return resumed;
       } catch (RuntimeException | Error e) {
@@ -346,10 +365,23 @@ public final class EvalRun {
   }
 
   private static void runEngine(EngineFactory engines, EvalConfig cfg, EngineInputs inputs, OrtRuntime runtime, BatchSource batches,
-      List<Variant> todo, Set<Integer> skipBatches, EvalEngine.Sink sink, Listener listener) {
+      List<Variant> todo, Set<Integer> skipBatches, EvalEngine.Sink sink, Listener listener, PhaseTimes phases) {
+    long opening = System.nanoTime();
     EvalEngine engine = engines.open(cfg, inputs, runtime, batches);
+    phases.since(Phase.SESSIONS, opening);
+    EvalEngine.Progress progress = new EvalEngine.Progress() {
+      @Override
+      public void examples(int count) {
+        listener.examples(count);
+      }
+
+      @Override
+      public void ran(Phase phase, long nanos) {
+        phases.add(phase, nanos);
+      }
+    };
     try (AutoCloseable closing = engine instanceof AutoCloseable c ? c : () -> {}) {
-      engine.run(todo, skipBatches, sink, listener::examples);
+      engine.run(todo, skipBatches, sink, progress);
     } catch (RuntimeException e) {
       throw e;
     } catch (Exception e) {

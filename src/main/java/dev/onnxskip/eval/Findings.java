@@ -161,10 +161,10 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
     int[] baselinePredicted = EvalRun.argmax(logits.get(Variant.BASELINE));
     boolean[] baselineRight = correct(baselinePredicted, gold);
     double[] goldShare = share(gold, labels.size());
-    // First each variant's figures with the raw tests; then, the family complete, the Holm correction.
-    List<VariantFindings> raw = new ArrayList<>();
-    List<Double> family = new ArrayList<>();
-    for (Variant v : variants) {
+    // First each variant's figures with the raw tests, variants side by side on the run's cores (each
+    // draws from seeds of its own, so the order they run in changes nothing); then, the family
+    // complete, the Holm correction.
+    List<VariantFindings> raw = variants.parallelStream().map(v -> {
       double[][] values = toDouble(logits.get(v));
       int[] predicted = EvalRun.argmax(logits.get(v));
       boolean[] right = correct(predicted, gold);
@@ -177,7 +177,6 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
         Optional<Change> change = Optional.empty();
         if (!v.isBaseline() && g.support() > 0) {
           McNemar test = pairedTest(g.member(), baselineRight, right);
-          family.add(test.pValue());
           change = Optional.of(new Change(test, churn(g.member(), baselinePredicted, predicted, g.support()), Double.NaN, false,
               PairedBootstrap.of(subset(baselineRight, g.member()), subset(right, g.member()), settings.bootstrap(), BOOTSTRAP_SEED)));
         }
@@ -193,9 +192,10 @@ public record Findings(Settings settings, List<VariantFindings> variants, int fo
             detectable));
       }
       double[] predictedShare = share(predicted, labels.size());
-      raw.add(new VariantFindings(v, figures, balanced(groups, right), predictedShare, klDivergence(predictedShare, goldShare)));
-    }
-    double[] holm = Holm.adjust(family.stream().mapToDouble(Double::doubleValue).toArray());
+      return new VariantFindings(v, figures, balanced(groups, right), predictedShare, klDivergence(predictedShare, goldShare));
+    }).toList();
+    double[] holm = Holm.adjust(raw.stream().flatMap(v -> v.groups().stream()).flatMap(f -> f.change().stream())
+        .mapToDouble(c -> c.test().pValue()).toArray());
     int next = 0;
     List<VariantFindings> out = new ArrayList<>();
     for (VariantFindings v : raw) {

@@ -53,6 +53,7 @@ public final class NaiveEngine implements EvalEngine {
   }
 
   private void runVariant(Variant which, Set<Integer> skipBatches, Sink sink, Progress progress, WeightBuffers weights) {
+    long opening = System.nanoTime();
     OnnxModel variant = which instanceof SkipSpan s ? SkipRewriter.variant(model, layout, s, sourceSha256) : model;
     // The layer metrics read every boundary state of the baseline, and each variant's final state:
     // the last boundary, or, where the span reaches the last layer, the state the span starts from.
@@ -64,14 +65,18 @@ public final class NaiveEngine implements EvalEngine {
     String label = which.isBaseline() ? "the baseline model" : "variant skipping layers " + which;
     List<int[]> rows = new ArrayList<>();
     List<ClassifierOutputs> outputs = new ArrayList<>();
+    Phase runs = which.isBaseline() ? Phase.BASELINE_RUNS : Phase.SPAN_RUNS;
     try (VariantSession session = VariantSession.open(variant, signature, runtime, label, weights)) {
+      progress.ran(Phase.SESSIONS, System.nanoTime() - opening);
       for (int b = 0; b < batches.batchCount(); b++) {
         if (skipBatches.contains(b)) {
           continue;
         }
         Batch batch = batches.batch(b);
         rows.add(batch.exampleIndices());
+        long started = System.nanoTime();
         VariantSession.Run run = session.outputs(batch, wanted.headFeatures(), states);
+        progress.ran(runs, System.nanoTime() - started);
         ClassifierOutputs out = run.outputs();
         if (wanted.layerStates()) {
           int hidden = (int) (run.states().get(0).capacity() / ((long) batch.batchSize() * batch.seqLen()));

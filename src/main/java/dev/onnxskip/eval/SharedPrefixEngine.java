@@ -164,7 +164,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
         continue;
       }
       Batch batch = batches.batch(b);
-      try (BatchRun run = new BatchRun(batch, buffers)) {
+      try (BatchRun run = new BatchRun(batch, buffers, progress)) {
         ClassifierOutputs baseline = run.prefix(prefixDepth);
         if (wantBaseline) {
           sink.done(Variant.BASELINE, batch.exampleIndices(), baseline);
@@ -206,15 +206,17 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
   private final class BatchRun implements AutoCloseable {
     private final Batch batch;
     private final Buffers buffers;
+    private final Progress progress;
     private final int n;
     private final int seq;
     private final Map<Integer, Map<String, OnnxTensor>> tokensByCopies = new HashMap<>();
     private long hidden;
     private int maxCopies;
 
-    BatchRun(Batch batch, Buffers buffers) {
+    BatchRun(Batch batch, Buffers buffers, Progress progress) {
       this.batch = batch;
       this.buffers = buffers;
+      this.progress = progress;
       this.n = batch.batchSize();
       this.seq = batch.seqLen();
     }
@@ -233,6 +235,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
      * {@code depth} equal h_depth), and returns the baseline's outputs when depth is L.
      */
     ClassifierOutputs prefix(int depth) throws OrtException {
+      long started = System.nanoTime();
       try (OrtSession.Result result = embeddings.session().run(feeds(embeddings, 1))) {
         OnnxTensor h0 = (OnnxTensor) result.get(0);
         long[] shape = h0.getInfo().getShape();
@@ -256,6 +259,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
         try (OrtSession.Result result = encoder.session().run(feeds, headOutputs, outputs)) {
           baseline = headOutputs(result, 1);
         }
+        progress.ran(Phase.BASELINE_RUNS, System.nanoTime() - started);
         if (wanted.layerStates() && depth == layout.layers()) {
           List<FloatBuffer> all = new ArrayList<>();
           for (int k = 0; k <= layout.layers(); k++) {
@@ -294,6 +298,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
           }
         }
         ClassifierOutputs stacked;
+        long started = System.nanoTime();
         try (OnnxTensor input = OnnxTensor.createTensor(ENV, stack, shape(copies));
             OrtSession.Result result = encoder.session().run(switched(copies, input, layout.layers() - 1, end), suffixOutputs)) {
           stacked = headOutputs(result, copies);
@@ -302,6 +307,7 @@ public final class SharedPrefixEngine implements EvalEngine, AutoCloseable {
             stacked = stacked.with(ClassifierOutputs.Extra.FINAL_POOLED, LayerStates.pooled(batch, finalStates, copies, (int) hidden));
           }
         }
+        progress.ran(Phase.SPAN_RUNS, System.nanoTime() - started);
         for (int i = 0; i < copies; i++) {
           sink.done(new SkipSpan(chunk.get(i), end), batch.exampleIndices(), stacked.rows(i * n, (i + 1) * n));
         }

@@ -8,6 +8,7 @@ import dev.onnxskip.AtomicFiles;
 import dev.onnxskip.OnnxSkipException;
 import dev.onnxskip.data.Example;
 import dev.onnxskip.eval.EvalRun;
+import dev.onnxskip.eval.Phase;
 import dev.onnxskip.eval.Latencies;
 import dev.onnxskip.rewrite.Variant;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -29,7 +31,8 @@ public final class RunReport {
 
   /** Every file name this class may write, as a glob. */
   private static final String OUTPUTS =
-      "{results.json,results.csv,summary.md,timing.json,predictions.jsonl,heatmaps.png,heatmaps.svg,heatmap-*.png,heatmap-*.svg,pareto.png,pareto.svg}";
+      "{results.json,results.csv,summary.md,timing.json,predictions.jsonl,heatmaps.png,heatmaps.svg,heatmap-*.png,heatmap-*.svg,"
+      + "layer-metrics.png,layer-metrics.svg,block-influence.png,block-influence.svg,shift-vs-loss.png,shift-vs-loss.svg,pareto.png,pareto.svg}";
 
   /** What predictions.jsonl holds per example besides its index, line and id. */
   public enum PredictionDetail {
@@ -55,6 +58,7 @@ public final class RunReport {
    */
   public static List<Path> write(EvalRun.Outcome outcome, Optional<Latencies> latencies, Path dir,
       Optional<PredictionDetail> predictions) {
+    long started = System.nanoTime();
     List<Path> files = new ArrayList<>();
     Path json = dir.resolve("results.json");
     ResultsJson.write(outcome.results(), latencies, json);
@@ -76,6 +80,8 @@ public final class RunReport {
       files.add(preds);
     }
     Path timing = dir.resolve("timing.json");
+    // The reports' own time is told in the one file written after it is known.
+    outcome.timing().phases().since(Phase.REPORTS, started);
     writeTiming(timing, outcome.timing());
     files.add(timing);
     return files;
@@ -142,6 +148,9 @@ public final class RunReport {
     t.put("seconds", timing.seconds());
     t.put("variants_run", timing.variantsRun());
     t.put("examples_per_second", timing.seconds() > 0 ? timing.examples() * (double) timing.variantsRun() / timing.seconds() : 0);
+    Map<String, Double> phases = new LinkedHashMap<>();
+    timing.phases().seconds().forEach((phase, seconds) -> phases.put(phase.name().toLowerCase(Locale.ROOT), seconds));
+    t.put("phases_seconds", phases);
     try {
       AtomicFiles.writeString(file, JSON.writeValueAsString(t) + "\n");
     } catch (JsonProcessingException e) {

@@ -1,5 +1,6 @@
 package dev.onnxskip.bench;
 
+import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
@@ -160,8 +161,7 @@ public final class EvalBench {
       Path minilm = tmp.resolve("minilm-l6-head.onnx");
       ModelIO.save(withRandomHead(ModelIO.load(MINILM)).proto(), minilm);
       Path synthetic = tmp.resolve("synthetic-l12.onnx");
-      ModelIO.save(SyntheticBert.build(SyntheticBert.Spec.tiny(12).withHidden(384).withHeads(12).withIntermediate(1536)
-          .withVocab(30522).withMaxPositions(512).withHead(SyntheticBert.Head.MEAN_POOL_CLASSIFIER, 2)), synthetic);
+      ModelIO.save(synthetic12(), synthetic);
       System.out.printf("%neval --spans all, side by side: %d cores (%s), %d intra-op threads, ONNX Runtime %s%n",
           java.lang.Runtime.getRuntime().availableProcessors(), cpuName(), THREADS, OrtRuntime.ortVersion());
       table("models/minilm-l6 + random mean-pool head", minilm, 6, Integer.getInteger("bench.examples", 256), rounds, naiveRounds, tmp);
@@ -170,6 +170,12 @@ public final class EvalBench {
     } finally {
       RewriteBench.deleteTree(tmp);
     }
+  }
+
+  /** A twelve-layer BERT of MiniLM's width and vocabulary, random weights, with a mean-pool head of two labels. */
+  static ModelProto synthetic12() {
+    return SyntheticBert.build(SyntheticBert.Spec.tiny(12).withHidden(384).withHeads(12).withIntermediate(1536)
+        .withVocab(30522).withMaxPositions(512).withHead(SyntheticBert.Head.MEAN_POOL_CLASSIFIER, 2));
   }
 
   /** The MiniLM encoder with a mean-pool linear head of fixed random weights: a classifier of the real model's shape. */
@@ -385,7 +391,7 @@ public final class EvalBench {
   }
 
   /** The classpath this JVM runs on, also when Maven's exec:java loads it through its own class loader. */
-  private static String classpath() throws URISyntaxException {
+  static String classpath() throws URISyntaxException {
     if (EvalBench.class.getClassLoader() instanceof URLClassLoader loader && loader.getURLs().length > 1) {
       List<String> parts = new ArrayList<>();
       for (URL u : loader.getURLs()) {

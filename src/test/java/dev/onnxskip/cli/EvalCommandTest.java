@@ -24,6 +24,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code onnx-skip eval} from the command line on tiny synthetic models: what it writes and prints,
@@ -99,6 +101,50 @@ class EvalCommandTest {
     assertEquals(7, results.get("variants").size(), "the baseline and 6 spans");
     assertEquals(20, results.get("provenance").get("examples").asInt());
     assertEquals("logit indices", results.get("provenance").get("labels_from").asText());
+  }
+
+  /**
+   * timing.json and the closing line tell the run's time by phase, with each engine: the engine's
+   * phases add up to its time, and a run resumed whole from its journal ran no sessions.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"shared", "naive"})
+  void timingTellsTheRunsPhases(String engine, @TempDir Path out) throws IOException {
+    CliRun run = CliRun.of(args(out, "--engine", engine));
+    assertEquals(0, run.exit(), run.err());
+    JsonNode timing = new ObjectMapper().readTree(out.resolve("timing.json").toFile());
+    JsonNode phases = timing.get("phases_seconds");
+    List<String> names = new ArrayList<>();
+    phases.fieldNames().forEachRemaining(names::add);
+    // No start-up phase in a test: the JVM did not start for this command.
+    assertEquals(List.of("model", "tokenize", "digests", "sessions", "baseline_runs", "span_runs", "engine_other", "scoring", "reports"), names);
+    phases.forEach(seconds -> assertTrue(seconds.asDouble() >= 0, phases.toString()));
+    double engineParts = phases.get("sessions").asDouble() + phases.get("baseline_runs").asDouble() + phases.get("span_runs").asDouble()
+        + phases.get("engine_other").asDouble();
+    assertEquals(timing.get("seconds").asDouble(), engineParts, 1e-6, "the engine's phases add up to its time: " + timing);
+    assertTrue(phases.get("baseline_runs").asDouble() > 0 && phases.get("span_runs").asDouble() > 0, phases.toString());
+    String line = run.out().lines().filter(l -> l.startsWith("Time: ")).findFirst().orElseThrow(() -> new AssertionError(run.out()));
+    assertTrue(line.matches("Time: model [0-9.]+ s · tokenize [0-9.]+ s · digests [0-9.]+ s · sessions [0-9.]+ s · baseline runs [0-9.]+ s"
+        + " · span runs [0-9.]+ s · engine other [0-9.]+ s · scoring [0-9.]+ s · reports [0-9.]+ s\\."), line);
+
+    CliRun resumed = CliRun.of(args(out, "--engine", engine, "--resume"));
+    assertEquals(0, resumed.exit(), resumed.err());
+    JsonNode again = new ObjectMapper().readTree(out.resolve("timing.json").toFile()).get("phases_seconds");
+    assertFalse(again.has("sessions") || again.has("baseline_runs") || again.has("span_runs") || again.has("engine_other"),
+        "nothing ran: " + again);
+  }
+
+  /** A command in a JVM of its own also tells how long that JVM took to reach it, as the first phase. */
+  @Test
+  void aProcessOfItsOwnTellsItsStartUp(@TempDir Path out) throws Exception {
+    Path log = out.resolveSibling(out.getFileName() + ".log");
+    Process run = OnnxSkipProcess.start(List.of(args(out, "--spans", "0-0")), log);
+    assertTrue(run.waitFor(120, TimeUnit.SECONDS));
+    assertEquals(0, run.exitValue(), Files.readString(log));
+    JsonNode phases = new ObjectMapper().readTree(out.resolve("timing.json").toFile()).get("phases_seconds");
+    assertEquals("start", phases.fieldNames().next(), phases.toString());
+    double start = phases.get("start").asDouble();
+    assertTrue(start > 0 && start < 60, "JVM start-up: " + start + " s");
   }
 
   @Test
