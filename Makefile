@@ -106,13 +106,15 @@ test-tools: $(JAR) $(MODEL_FILES) tools/node_modules
 	node --test tools/make-splits.test.mjs tools/classify-folder.test.mjs
 
 # Measurements, printed side by side; never part of make test.
-bench: models data/imdb/dev.jsonl
+bench: $(JAR) models data/imdb/dev.jsonl tools/node_modules
 	$(MVN) -DskipTests test-compile
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.RewriteBench \
 	  -Dexec.cleanupDaemonThreads=false
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.EvalBench \
 	  -Dexec.cleanupDaemonThreads=false
 	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.LatencyBench \
+	  -Dexec.cleanupDaemonThreads=false
+	$(MVN) exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.onnxskip.bench.EndToEndBench \
 	  -Dexec.cleanupDaemonThreads=false
 	$(MAKE) bench-spark
 

@@ -171,11 +171,16 @@ public final class EvalRun {
     long loading = System.nanoTime();
     OrtRuntime runtime = OrtRuntime.open(cfg.execution().device(), cfg.execution().threads());
     runtime.fallback().ifPresent(listener::warning);
-    Loaded in = load(cfg, listener, phases);
-    phases.add(Phase.MODEL, System.nanoTime() - loading - (long) (phases.seconds(Phase.TOKENIZE) * 1e9));
-    long digesting = System.nanoTime();
-    InputDigests digests = digest(cfg, in.model());
-    phases.since(Phase.DIGESTS, digesting);
+    Loaded in;
+    InputDigests digests;
+    try (BackgroundInputs inputs = BackgroundInputs.start(cfg)) {
+      in = load(cfg, listener, inputs, phases);
+      phases.add(Phase.MODEL, System.nanoTime() - loading - (long) (phases.seconds(Phase.TOKENIZE) * 1e9));
+      long digesting = System.nanoTime();
+      BackgroundInputs.FileDigests files = inputs.digests();
+      digests = new InputDigests(files.model(), externalDataDigests(in.model()), files.data(), files.tokenizer());
+      phases.since(Phase.DIGESTS, digesting);
+    }
     List<Variant> all = new ArrayList<>();
     all.add(Variant.BASELINE);
     all.addAll(in.spans());
@@ -202,13 +207,18 @@ public final class EvalRun {
     return new Outcome(results, predictions, timing, resumed);
   }
 
-  private static Loaded load(EvalConfig cfg, Listener listener, PhaseTimes phases) {
+  /**
+   * The model, its layout and the data, checked against each other; the data and its tokens come
+   * from {@code inputs}, which read them meanwhile. {@link Phase#TOKENIZE} is the time spent waiting
+   * for the tokens: what their reading adds to the run.
+   */
+  private static Loaded load(EvalConfig cfg, Listener listener, BackgroundInputs inputs, PhaseTimes phases) {
     OnnxModel model = ModelIO.load(cfg.inputs().model());
     EncoderLayout layout = LayoutDetector.detect(model, cfg.reading().boundaries());
     ClassifierSignature signature = ClassifierSignature.of(model, cfg.reading().logitsOutput());
     // Reports list spans in layer order, whatever order the user gave them in.
     List<SkipSpan> spans = SkipSpans.parse(cfg.spans(), layout.layers()).stream().sorted().toList();
-    LabelledData data = LabelledData.read(cfg.inputs().data(), cfg.inputs().columns());
+    LabelledData data = inputs.data();
     OptionalInt width = signature.logitsWidth() > 0 ? OptionalInt.of((int) signature.logitsWidth()) : OptionalInt.empty();
     LabelSet labels = LabelSet.resolve(cfg.reading().labels(), cfg.reading().onLabelDifference(), model.metadata(),
         cfg.inputs().model(), width);
@@ -220,24 +230,19 @@ public final class EvalRun {
     // refuse any other mid-run, after the journal was started.
     ClassifierSignature.FixedDims fixed = ClassifierSignature.fixedDims(model);
     fixed.check(cfg.inputs().model().toString(), cfg.batching().batchSize(), cfg.batching().maxLength(), data.size());
-    EncodedDataset encoded;
     long tokenizing = System.nanoTime();
-    try (TextEncoder encoder = TextEncoder.open(cfg.inputs().tokenizer(), cfg.batching().maxLength())) {
-      encoder.checkVocabulary(layout.vocabularySize(), cfg.inputs().model().toString());
-      encoded = encoder.encode(data);
-    }
+    BackgroundInputs.Tokens tokens = inputs.tokens();
     phases.since(Phase.TOKENIZE, tokenizing);
+    try (TextEncoder encoder = tokens.encoder()) {
+      encoder.checkVocabulary(layout.vocabularySize(), cfg.inputs().model().toString());
+    }
+    EncodedDataset encoded = tokens.encoded();
     encoded.checkFits(layout.maxPositions(), data);
     BatchPlan.Order order = cfg.batching().sortByLength() ? BatchPlan.Order.LONGEST_FIRST : BatchPlan.Order.DATASET;
     BatchSource batches = fixed.sequence().isPresent()
         ? BatchPlan.padded(encoded, cfg.batching().batchSize(), order, Math.toIntExact(fixed.sequence().getAsLong()))
         : BatchPlan.of(encoded, cfg.batching().batchSize(), order, BatchPlan.Padding.LONGEST_IN_BATCH);
     return new Loaded(model, layout, signature, spans, data, labels, gold, batches, ClassifierHead.of(model, signature.logitsOutput()));
-  }
-
-  private static InputDigests digest(EvalConfig cfg, OnnxModel model) {
-    return new InputDigests(Digests.sha256(cfg.inputs().model()), externalDataDigests(model), Digests.sha256(cfg.inputs().data()),
-        Digests.sha256(cfg.inputs().tokenizer()));
   }
 
   /**

@@ -9,8 +9,12 @@ public enum Phase {
   START("start"),
   /** Reading the model and the data, finding the layers, the head and the labels. */
   MODEL("model"),
+  /** Waiting for the data's tokens, which are made beside the model's loading: what tokenizing adds to the run. */
   TOKENIZE("tokenize"),
-  /** SHA-256 of the model, its external data, the data and the tokenizer, for provenance and the journal. */
+  /**
+   * SHA-256 of the model, its external data, the data and the tokenizer, for provenance and the
+   * journal: the external data's, and what is left of the others', which are hashed beside the model's loading.
+   */
   DIGESTS("digests"),
   /** Rewriting the model for the engine and opening its ONNX Runtime sessions. */
   SESSIONS("sessions"),

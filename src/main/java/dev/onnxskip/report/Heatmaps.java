@@ -41,25 +41,24 @@ public final class Heatmaps {
    * Writes all heatmaps into {@code dir} (created if needed), each file atomically.
    *
    * @return the files written: per label its PNG, SVG, change PNG and change SVG, then the overview
-   *     PNG and SVG
+   *     PNG and SVG, the layer metrics' and Block Influence figures, and shift-vs-loss
    */
   public static List<Path> write(RunResults results, Path dir) {
-    List<Path> written = new ArrayList<>();
+    List<Figure.Planned> figures = new ArrayList<>();
     List<String> stems = fileStems(results.labels());
     for (int i = 0; i < results.labels().size(); i++) {
       String stem = "heatmap-" + stems.get(i);
-      written.addAll(Figure.write(labelFigure(results, i), dir, stem));
-      written.addAll(Figure.write(changeFigure(results, i), dir, stem + "-delta"));
+      int label = i;
+      figures.add(new Figure.Planned(stem, () -> labelFigure(results, label)));
+      figures.add(new Figure.Planned(stem + "-delta", () -> changeFigure(results, label)));
     }
-    written.addAll(Figure.write(overview(results), dir, "heatmaps"));
-    if (results.layerMetrics().isPresent()) {
-      written.addAll(Figure.write(layerMetrics(results, results.layerMetrics().get()), dir, "layer-metrics"));
-      written.addAll(Figure.write(BlockInfluenceChart.figure(results.layerMetrics().get()), dir, "block-influence"));
-    }
-    if (results.findings().isPresent()) {
-      written.addAll(Figure.write(shiftVersusLoss(results, results.findings().get()), dir, "shift-vs-loss"));
-    }
-    return written;
+    figures.add(new Figure.Planned("heatmaps", () -> overview(results)));
+    results.layerMetrics().ifPresent(metrics -> {
+      figures.add(new Figure.Planned("layer-metrics", () -> layerMetrics(results, metrics)));
+      figures.add(new Figure.Planned("block-influence", () -> BlockInfluenceChart.figure(metrics)));
+    });
+    results.findings().ifPresent(findings -> figures.add(new Figure.Planned("shift-vs-loss", () -> shiftVersusLoss(results, findings))));
+    return Figure.writeAll(figures, dir);
   }
 
   /**

@@ -13,11 +13,17 @@ import dev.onnxskip.data.DataColumns;
 import dev.onnxskip.data.EncodedDataset;
 import dev.onnxskip.data.LabelledData;
 import dev.onnxskip.data.TextEncoder;
+import dev.onnxskip.eval.EvalEngine;
 import dev.onnxskip.eval.Phase;
+import dev.onnxskip.eval.SharedPrefixEngine;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
+import dev.onnxskip.layout.EncoderLayout;
+import dev.onnxskip.layout.LayoutDetector;
+import dev.onnxskip.rewrite.Variant;
 import dev.onnxskip.runtime.ClassifierSignature;
+import dev.onnxskip.runtime.Device;
 import dev.onnxskip.runtime.OrtRuntime;
 import dev.onnxskip.runtime.TokenFeeds;
 import java.io.IOException;
@@ -88,6 +94,10 @@ public final class EndToEndBench {
       bareChild(Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
       return;
     }
+    if (args.length > 0 && args[0].equals("--levers")) {
+      leversChild(Path.of(args[1]), Path.of(args[2]));
+      return;
+    }
     if (!Files.isRegularFile(Path.of("bin/onnx-skip.jar"))) {
       throw new IllegalStateException("bin/onnx-skip.jar is missing: run make build first");
     }
@@ -106,6 +116,7 @@ public final class EndToEndBench {
       for (Case c : cases) {
         one(c, c.layers() == 6 ? minilm : synthetic, node.isPresent(), tmp);
       }
+      levers(minilm, Integer.getInteger("bench.e2e.leverExamples", 256), tmp);
       System.out.printf("%nbench wall time %.0f s%n", (System.nanoTime() - started) / 1e9);
     } finally {
       RewriteBench.deleteTree(tmp);
@@ -115,6 +126,9 @@ public final class EndToEndBench {
   private static List<Case> parseCases(String text) {
     List<Case> out = new ArrayList<>();
     for (String part : text.split(",")) {
+      if (part.isBlank()) {
+        continue;
+      }
       String[] lp = part.strip().split(":");
       int layers = Integer.parseInt(lp[0]);
       int examples = Integer.parseInt(lp[1]);
@@ -246,6 +260,110 @@ public final class EndToEndBench {
     } catch (IOException | InterruptedException | IllegalStateException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * The levers of a baseline pass, each in the same child JVM one after another: ONNX Runtime's
+   * session options on the plain model, and the shared engine's own baseline pass (the embeddings
+   * session, then the If-switched layers with every block on, every boundary state written out),
+   * cold (its first pass) and warm.
+   */
+  private static void levers(Path model, int examples, Path tmp) throws Exception {
+    Path data = tmp.resolve("levers-" + examples + ".jsonl");
+    Files.write(data, Files.readAllLines(DATA, StandardCharsets.UTF_8).subList(0, examples), StandardCharsets.UTF_8);
+    System.err.printf("  levers on %d examples ...%n", examples);
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx3g", "-Dai.djl.offline=true", "-cp",
+        EvalBench.classpath(), EndToEndBench.class.getName(), "--levers", model.toString(), data.toString());
+    JsonNode out = JSON.readTree(resultLine(run(cmd, "levers"), RESULT));
+    System.out.printf("%n== levers of one baseline pass, MiniLM-L6 + head, %d reviews, batch %d: cold (first pass) and warm (best of %d) ==%n",
+        examples, BATCH, BARE_PASSES);
+    double reference = out.get(0).get("warm").asDouble();
+    System.out.printf("    %-66s %8s %8s %9s%n", "", "cold s", "warm s", "warm/ref");
+    for (JsonNode row : out) {
+      System.out.printf("    %-66s %8.2f %8.2f %9.3f%n", row.get("name").asText(), row.get("cold").asDouble(), row.get("warm").asDouble(),
+          row.get("warm").asDouble() / reference);
+    }
+  }
+
+  /** Times cold and warm passes of each lever; prints a JSON array of {name, cold, warm}. */
+  private static void leversChild(Path modelFile, Path dataFile) throws Exception {
+    OnnxModel model = ModelIO.load(modelFile);
+    EncoderLayout layout = LayoutDetector.detect(model);
+    ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
+    LabelledData data = LabelledData.read(dataFile, DataColumns.DEFAULT);
+    EncodedDataset encoded;
+    try (TextEncoder encoder = TextEncoder.open(TOKENIZER, MAX_LENGTH)) {
+      encoded = encoder.encode(data);
+    }
+    BatchPlan dataOrder = BatchPlan.of(encoded, BATCH, BatchPlan.Order.DATASET, BatchPlan.Padding.LONGEST_IN_BATCH);
+    BatchPlan sorted = BatchPlan.of(encoded, BATCH);
+    Set<String> names = new HashSet<>();
+    signature.inputs().forEach(i -> names.add(i.name()));
+    byte[] bytes = ExternalData.inline(model).proto().toByteArray();
+    ArrayNode rows = JSON.createArrayNode();
+    record Options(String name, OrtSession.SessionOptions.OptLevel level, Map<String, String> config, boolean memoryPattern, boolean arena) {}
+    List<Options> options = List.of(
+        new Options("bare plain model, data order: ORT defaults (the reference)", OrtSession.SessionOptions.OptLevel.ALL_OPT, Map.of(), true, true),
+        new Options("  intra-op threads do not spin", OrtSession.SessionOptions.OptLevel.ALL_OPT, Map.of("session.intra_op.allow_spinning", "0"), true, true),
+        new Options("  no memory pattern", OrtSession.SessionOptions.OptLevel.ALL_OPT, Map.of(), false, true),
+        new Options("  no CPU arena", OrtSession.SessionOptions.OptLevel.ALL_OPT, Map.of(), true, false),
+        new Options("  extended optimizations only (no layout transforms)", OrtSession.SessionOptions.OptLevel.EXTENDED_OPT, Map.of(), true, true),
+        new Options("  basic optimizations only", OrtSession.SessionOptions.OptLevel.BASIC_OPT, Map.of(), true, true));
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    Set<String> logits = Set.of(signature.logitsOutput());
+    for (Options o : options) {
+      for (BatchPlan plan : o == options.get(0) ? List.of(dataOrder, sorted) : List.of(dataOrder)) {
+        List<Map<String, OnnxTensor>> feeds = new ArrayList<>();
+        for (Batch b : plan) {
+          feeds.add(TokenFeeds.create(signature.inputs(), names, b, 1));
+        }
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+          opts.setIntraOpNumThreads(THREADS);
+          opts.setOptimizationLevel(o.level());
+          opts.setMemoryPatternOptimization(o.memoryPattern());
+          opts.setCPUArenaAllocator(o.arena());
+          for (Map.Entry<String, String> e : o.config().entrySet()) {
+            opts.addConfigEntry(e.getKey(), e.getValue());
+          }
+          try (OrtSession session = env.createSession(bytes, opts)) {
+            double[] passes = new double[BARE_PASSES + 1];
+            for (int pass = 0; pass <= BARE_PASSES; pass++) {
+              long t0 = System.nanoTime();
+              for (Map<String, OnnxTensor> f : feeds) {
+                session.run(f, logits).close();
+              }
+              passes[pass] = (System.nanoTime() - t0) / 1e9;
+            }
+            String name = plan == sorted ? "  sorted by length (as eval batches)" : o.name();
+            rows.addObject().put("name", name).put("cold", passes[0]).put("warm", best(Arrays.copyOfRange(passes, 1, passes.length)));
+          }
+        } finally {
+          feeds.forEach(f -> f.values().forEach(OnnxTensor::close));
+        }
+      }
+    }
+    OrtRuntime runtime = OrtRuntime.open(Device.CPU, THREADS);
+    for (BatchPlan plan : List.of(dataOrder, sorted)) {
+      try (SharedPrefixEngine engine = new SharedPrefixEngine(model, layout, signature, runtime, plan, EvalEngine.Wanted.LOGITS)) {
+        double[] passes = new double[BARE_PASSES + 1];
+        for (int pass = 0; pass <= BARE_PASSES; pass++) {
+          long[] runs = {0};
+          engine.run(List.of(Variant.BASELINE), Set.of(), (v, r, out) -> {}, new EvalEngine.Progress() {
+            @Override
+            public void examples(int count) {}
+
+            @Override
+            public void ran(Phase phase, long nanos) {
+              runs[0] += nanos;
+            }
+          });
+          passes[pass] = runs[0] / 1e9;
+        }
+        String name = "shared engine's baseline pass (embeddings, switched layers, states out), " + (plan == sorted ? "sorted" : "data order");
+        rows.addObject().put("name", name).put("cold", passes[0]).put("warm", best(Arrays.copyOfRange(passes, 1, passes.length)));
+      }
+    }
+    System.out.println(RESULT + JSON.writeValueAsString(rows));
   }
 
   // ---- the child side ----

@@ -147,6 +147,20 @@ class EvalCommandTest {
     assertTrue(start > 0 && start < 60, "JVM start-up: " + start + " s");
   }
 
+  /**
+   * The data and tokens are read beside the model, yet errors come in the order of the steps: a
+   * missing model before missing data, missing data before a missing tokenizer.
+   */
+  @Test
+  void errorsComeInTheOrderOfTheSteps(@TempDir Path out) {
+    Path noModel = out.resolveSibling(out.getFileName() + "-none.onnx");
+    Path noData = out.resolveSibling(out.getFileName() + "-none.jsonl");
+    Path noTokenizer = out.resolveSibling(out.getFileName() + "-none.json");
+    refused(1, noModel + ": no such file", out, "--model", noModel.toString(), "--data", noData.toString(), "--tokenizer", noTokenizer.toString());
+    refused(1, "data file not found: " + noData, out, "--data", noData.toString(), "--tokenizer", noTokenizer.toString());
+    refused(1, "tokenizer file not found: " + noTokenizer, out, "--tokenizer", noTokenizer.toString());
+  }
+
   @Test
   void aGoldLabelTheModelHasNoLogitForIsNamedWithItsLine(@TempDir Path out) throws IOException {
     Path bad = Files.writeString(out.resolveSibling(out.getFileName() + "-three.jsonl"), SyntheticData.jsonLines(SyntheticData.texts(6, 64, 2), "0", "1", "2"));
