@@ -92,7 +92,7 @@ class SparkBadInputTest {
     int code = Main.run(evalArgs, new PrintWriter(new StringWriter()), new PrintWriter(err, true), cli -> {
       CommandLine command = cli.getSubcommands().get("eval");
       command.addMixin("spark", options);
-      SparkEngines spark = new SparkEngines(options, new PrintWriter(err, true));
+      SparkEngines spark = new SparkEngines(options, List.of(), new PrintWriter(err, true));
       ((EvalCommand) command.getCommand()).runEnginesWith(new EvalRun.EngineFactory() {
         @Override
         public String name(EvalConfig cfg) {
