@@ -221,27 +221,29 @@ final class StagedInputs implements AutoCloseable {
       } catch (IOException e) {
         throw new OnnxSkipException(shown + ": cannot reach its file system: " + reason(e), e);
       }
-      return find(shown, path, fs).orElseThrow(() -> new OnnxSkipException(shown + ": no such file"));
+      FileStatus status = status(shown, path, fs).orElseThrow(() -> new OnnxSkipException(shown + ": no such file"));
+      if (status.isDirectory()) {
+        throw new OnnxSkipException(shown + ": is a directory, not a file");
+      }
+      return new Source(shown, path, fs, status.getLen());
     }
 
-    private static Optional<Source> find(String shown, org.apache.hadoop.fs.Path path, FileSystem fs) {
-      FileStatus status;
+    /** What is at {@code path}, if anything. */
+    private static Optional<FileStatus> status(String shown, org.apache.hadoop.fs.Path path, FileSystem fs) {
       try {
-        status = fs.getFileStatus(path);
+        return Optional.of(fs.getFileStatus(path));
       } catch (FileNotFoundException e) {
         return Optional.empty();
       } catch (IOException e) {
         throw new OnnxSkipException(shown + ": cannot read: " + reason(e), e);
       }
-      if (status.isDirectory()) {
-        throw new OnnxSkipException(shown + ": is a directory, not a file");
-      }
-      return Optional.of(new Source(shown, path, fs, status.getLen()));
     }
 
-    /** The file named {@code name} in this one's folder, if there is one. */
+    /** The file named {@code name} in this one's folder, if there is one (a folder of that name is none, as for eval). */
     Optional<Source> beside(String name) {
-      return find(besideText(name), new org.apache.hadoop.fs.Path(path.getParent(), name), fs);
+      String text = besideText(name);
+      org.apache.hadoop.fs.Path sibling = new org.apache.hadoop.fs.Path(path.getParent(), name);
+      return status(text, sibling, fs).filter(FileStatus::isFile).map(status -> new Source(text, sibling, fs, status.getLen()));
     }
 
     String besideText(String name) {

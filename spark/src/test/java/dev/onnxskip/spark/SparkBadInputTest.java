@@ -3,24 +3,13 @@ package dev.onnxskip.spark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.onnxskip.cli.EvalCommand;
-import dev.onnxskip.cli.Main;
-import dev.onnxskip.data.BatchSource;
-import dev.onnxskip.eval.EvalConfig;
-import dev.onnxskip.eval.EvalEngine;
-import dev.onnxskip.eval.EvalRun;
-import dev.onnxskip.runtime.OrtRuntime;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Bad input to SparkEval: one line, as eval gives, with eval's exit codes. */
 class SparkBadInputTest {
@@ -88,35 +77,11 @@ class SparkBadInputTest {
     Path model = Files.copy(classifier, dir.resolve("driver-only.onnx"));
     SparkRuns.Run eval = SparkRuns.eval(args(dir.resolve("gone.onnx"), dir.resolve("eval-gone")));
     String evalMessage = eval.err().strip().replace(dir.resolve("gone.onnx").toString(), model.toString()).substring("onnx-skip: ".length());
-    StringWriter err = new StringWriter();
-    SparkOptions options = new SparkOptions();
-    String[] evalArgs = new String[] {"eval"};
-    evalArgs = java.util.stream.Stream.concat(java.util.Arrays.stream(evalArgs),
-        java.util.Arrays.stream(args(model, dir.resolve("spark-gone"), "--master", "local[1]"))).toArray(String[]::new);
-    int code = Main.run(evalArgs, new PrintWriter(new StringWriter()), new PrintWriter(err, true), cli -> {
-      CommandLine command = cli.getSubcommands().get("eval");
-      command.addMixin("spark", options);
-      SparkEngines spark = new SparkEngines(options, List.of(), new PrintWriter(err, true));
-      ((EvalCommand) command.getCommand()).runEnginesWith(new EvalRun.EngineFactory() {
-        @Override
-        public String name(EvalConfig cfg) {
-          return spark.name(cfg);
-        }
-
-        @Override
-        public EvalEngine open(EvalConfig cfg, EvalRun.EngineInputs inputs, OrtRuntime runtime, BatchSource batches) {
-          try {
-            Files.delete(model);
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-          return spark.open(cfg, inputs, runtime, batches);
-        }
-      });
-    });
-    assertEquals(1, code, err.toString());
-    assertOneLine(err.toString());
-    assertTrue(err.toString().contains(evalMessage), err + " vs eval's " + evalMessage);
+    SparkRuns.Run run = SparkRuns.spark(spark -> SparkRuns.beforeOpening(spark, cfg -> Files.delete(model)),
+        args(model, dir.resolve("spark-gone"), "--master", "local[1]"));
+    assertEquals(1, run.exitCode(), run.err());
+    assertOneLine(run.err());
+    assertTrue(run.err().contains(evalMessage), run.err() + " vs eval's " + evalMessage);
   }
 
   /** A run that fails on one of its URIs before Spark starts: its one line, with nothing left of the copies. */

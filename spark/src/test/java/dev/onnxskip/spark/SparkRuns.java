@@ -4,17 +4,22 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.onnxskip.cli.Main;
+import dev.onnxskip.data.BatchSource;
+import dev.onnxskip.eval.EvalConfig;
+import dev.onnxskip.eval.EvalEngine;
 import dev.onnxskip.eval.EvalRun;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
 import dev.onnxskip.graph.OnnxModel;
 import dev.onnxskip.rewrite.HeadWriter;
 import dev.onnxskip.rewrite.Pooling;
+import dev.onnxskip.runtime.OrtRuntime;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,6 +60,34 @@ final class SparkRuns {
     StringWriter err = new StringWriter();
     int code = SparkEval.run(args, new PrintWriter(out, true), new PrintWriter(err, true), engines);
     return new Run(code, out.toString(), err.toString());
+  }
+
+  /**
+   * Spark's engines, with {@code step} taken on the driver before they open: after the driver has
+   * read the inputs, before the executors load the model.
+   */
+  static EvalRun.EngineFactory beforeOpening(EvalRun.EngineFactory spark, IoStep step) {
+    return new EvalRun.EngineFactory() {
+      @Override
+      public String name(EvalConfig cfg) {
+        return spark.name(cfg);
+      }
+
+      @Override
+      public EvalEngine open(EvalConfig cfg, EvalRun.EngineInputs inputs, OrtRuntime runtime, BatchSource batches) {
+        try {
+          step.take(cfg);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        return spark.open(cfg, inputs, runtime, batches);
+      }
+    };
+  }
+
+  @FunctionalInterface
+  interface IoStep {
+    void take(EvalConfig cfg) throws IOException;
   }
 
   /** A file's {@code file://} URI. */

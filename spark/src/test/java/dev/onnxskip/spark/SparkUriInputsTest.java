@@ -6,15 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.onnxskip.data.BatchSource;
-import dev.onnxskip.eval.EvalConfig;
-import dev.onnxskip.eval.EvalEngine;
-import dev.onnxskip.eval.EvalRun;
 import dev.onnxskip.graph.ExternalData;
 import dev.onnxskip.graph.ModelIO;
-import dev.onnxskip.runtime.OrtRuntime;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -130,7 +124,13 @@ class SparkUriInputsTest {
         TestFileSystem.uri(data), out)));
     given.remove("--quiet");
     SparkRuns.Run run = SparkRuns.withSparkConf(TestFileSystem.CONF_KEY, TestFileSystem.class.getName(),
-        () -> SparkRuns.spark(spark -> withoutDriverCopies(spark, driverCopies), given.toArray(String[]::new)));
+        () -> SparkRuns.spark(spark -> SparkRuns.beforeOpening(spark, cfg -> {
+          Path copy = cfg.inputs().model();
+          for (Path file : List.of(copy, copy.resolveSibling(copy.getFileName() + ".data"))) {
+            Files.delete(file);
+            driverCopies.add(file.getFileName().toString());
+          }
+        }), given.toArray(String[]::new)));
     assertEquals(0, run.exitCode(), run.err());
     assertSameOutputs(expected, out);
     assertEquals(List.of("classifier.onnx", "classifier.onnx.data"), driverCopies);
@@ -148,27 +148,4 @@ class SparkUriInputsTest {
     assertTrue(run.err().contains("spark: copied " + TestFileSystem.uri(weights) + " to the driver ("), run.err());
   }
 
-  /** Spark's engines, after deleting the driver's copies of the model and its external data (their names go to {@code deleted}). */
-  private static EvalRun.EngineFactory withoutDriverCopies(EvalRun.EngineFactory spark, List<String> deleted) {
-    return new EvalRun.EngineFactory() {
-      @Override
-      public String name(EvalConfig cfg) {
-        return spark.name(cfg);
-      }
-
-      @Override
-      public EvalEngine open(EvalConfig cfg, EvalRun.EngineInputs inputs, OrtRuntime runtime, BatchSource batches) {
-        Path copy = cfg.inputs().model();
-        try {
-          for (Path file : List.of(copy, copy.resolveSibling(copy.getFileName() + ".data"))) {
-            Files.delete(file);
-            deleted.add(file.getFileName().toString());
-          }
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-        return spark.open(cfg, inputs, runtime, batches);
-      }
-    };
-  }
 }
