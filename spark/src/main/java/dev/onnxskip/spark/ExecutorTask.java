@@ -68,8 +68,9 @@ final class ExecutorTask {
 
   /**
    * The run's settings with the model where this executor finds it: at the driver's path (shared
-   * storage, or the same local path on every node), else as a file shipped with {@code --files}.
-   * Where neither exists, the path stays as it is and loading it fails as {@code eval} would.
+   * storage, or the same local path on every node), else as a file Spark fetched for it: shipped
+   * with {@code --files}, or added by the driver for a model given as a URI. Where neither exists,
+   * the path stays as it is and loading it fails as {@code eval} would.
    */
   private static EvalConfig locally(EvalConfig cfg) {
     Path model = cfg.inputs().model();

@@ -27,8 +27,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * Makes eval's engine a {@link SparkEngine}: starts Spark when the run has work for it (not when
- * every variant came from the journal), and makes sure the master runs a task before the run
- * relies on it.
+ * every variant came from the journal), makes sure the master runs a task before the run relies on
+ * it, and has Spark send the executors a model that was given as a URI.
  */
 final class SparkEngines implements EvalRun.EngineFactory {
 
@@ -37,12 +37,19 @@ final class SparkEngines implements EvalRun.EngineFactory {
   static final String DRIVER_STOPS_AFTER = "spark.onnxskip.test.driverStopsAfter";
 
   private final SparkOptions options;
+  private final List<String> forExecutors;
   private final PrintWriter log;
   // The master the run connected to, once it has: spark-submit's where --master is left out.
   private String master;
 
-  SparkEngines(SparkOptions options, PrintWriter log) {
+  /**
+   * @param forExecutors URIs of files each executor fetches from their store before its tasks run
+   *     (the model and its external data), where {@code ExecutorTask} looks for a model that is not
+   *     at the driver's path
+   */
+  SparkEngines(SparkOptions options, List<String> forExecutors, PrintWriter log) {
     this.options = options;
+    this.forExecutors = List.copyOf(forExecutors);
     this.log = log;
   }
 
@@ -55,6 +62,7 @@ final class SparkEngines implements EvalRun.EngineFactory {
   @Override
   public EvalEngine open(EvalConfig cfg, EvalRun.EngineInputs inputs, OrtRuntime runtime, BatchSource batches) {
     JavaSparkContext spark = connect();
+    forExecutors.forEach(spark::addFile);
     SparkConf conf = spark.getConf();
     master = spark.master();
     // One task per core by default (spark.task.cpus), and ONNX Runtime's threads are per task.

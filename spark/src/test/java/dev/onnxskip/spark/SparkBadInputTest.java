@@ -3,24 +3,13 @@ package dev.onnxskip.spark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.onnxskip.cli.EvalCommand;
-import dev.onnxskip.cli.Main;
-import dev.onnxskip.data.BatchSource;
-import dev.onnxskip.eval.EvalConfig;
-import dev.onnxskip.eval.EvalEngine;
-import dev.onnxskip.eval.EvalRun;
-import dev.onnxskip.runtime.OrtRuntime;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Bad input to SparkEval: one line, as eval gives, with eval's exit codes. */
 class SparkBadInputTest {
@@ -36,8 +25,12 @@ class SparkBadInputTest {
   }
 
   static String[] args(Path model, Path out, String... more) {
-    List<String> all = new java.util.ArrayList<>(List.of("--model", model.toString(), "--tokenizer", SparkRuns.TOKENIZER.toString(),
-        "--data", data.toString(), "--spans", "0-0", "--batch-size", "4", "--quiet", "--out", out.toString()));
+    return args(model.toString(), SparkRuns.TOKENIZER.toString(), data.toString(), out.toString(), more);
+  }
+
+  static String[] args(String model, String tokenizer, String data, String out, String... more) {
+    List<String> all = new java.util.ArrayList<>(List.of("--model", model, "--tokenizer", tokenizer, "--data", data, "--spans", "0-0",
+        "--batch-size", "4", "--quiet", "--out", out));
     all.addAll(List.of(more));
     return all.toArray(String[]::new);
   }
@@ -84,34 +77,84 @@ class SparkBadInputTest {
     Path model = Files.copy(classifier, dir.resolve("driver-only.onnx"));
     SparkRuns.Run eval = SparkRuns.eval(args(dir.resolve("gone.onnx"), dir.resolve("eval-gone")));
     String evalMessage = eval.err().strip().replace(dir.resolve("gone.onnx").toString(), model.toString()).substring("onnx-skip: ".length());
-    StringWriter err = new StringWriter();
-    SparkOptions options = new SparkOptions();
-    String[] evalArgs = new String[] {"eval"};
-    evalArgs = java.util.stream.Stream.concat(java.util.Arrays.stream(evalArgs),
-        java.util.Arrays.stream(args(model, dir.resolve("spark-gone"), "--master", "local[1]"))).toArray(String[]::new);
-    int code = Main.run(evalArgs, new PrintWriter(new StringWriter()), new PrintWriter(err, true), cli -> {
-      CommandLine command = cli.getSubcommands().get("eval");
-      command.addMixin("spark", options);
-      SparkEngines spark = new SparkEngines(options, new PrintWriter(err, true));
-      ((EvalCommand) command.getCommand()).runEnginesWith(new EvalRun.EngineFactory() {
-        @Override
-        public String name(EvalConfig cfg) {
-          return spark.name(cfg);
-        }
+    SparkRuns.Run run = SparkRuns.spark(spark -> SparkRuns.beforeOpening(spark, cfg -> Files.delete(model)),
+        args(model, dir.resolve("spark-gone"), "--master", "local[1]"));
+    assertEquals(1, run.exitCode(), run.err());
+    assertOneLine(run.err());
+    assertTrue(run.err().contains(evalMessage), run.err() + " vs eval's " + evalMessage);
+  }
 
-        @Override
-        public EvalEngine open(EvalConfig cfg, EvalRun.EngineInputs inputs, OrtRuntime runtime, BatchSource batches) {
-          try {
-            Files.delete(model);
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-          return spark.open(cfg, inputs, runtime, batches);
-        }
-      });
-    });
-    assertEquals(1, code, err.toString());
-    assertOneLine(err.toString());
-    assertTrue(err.toString().contains(evalMessage), err + " vs eval's " + evalMessage);
+  /** A run that fails on one of its URIs before Spark starts: its one line, with nothing left of the copies. */
+  private static SparkRuns.Run failsOnAUri(String model, String tokenizer, String data) throws IOException {
+    Path scratch = Files.createDirectories(dir.resolve("scratch"));
+    SparkRuns.Run run = SparkRuns.withSparkConf("spark.local.dir", scratch.toString(),
+        () -> SparkRuns.spark(args(model, tokenizer, data, dir.resolve("uri-out").toString(), "--master", "local[1]")));
+    assertEquals(1, run.exitCode(), run.err());
+    assertOneLine(run.err());
+    try (java.util.stream.Stream<Path> left = Files.list(scratch)) {
+      assertEquals(List.of(), left.toList());
+    }
+    return run;
+  }
+
+  @Test
+  void aUriWhoseSchemeHasNoHadoopFileSystemFails() throws IOException {
+    SparkRuns.Run run = failsOnAUri("nosuchfs://store/m/classifier.onnx", SparkRuns.TOKENIZER.toString(), data.toString());
+    assertEquals("onnx-skip: nosuchfs://store/m/classifier.onnx: no Hadoop FileSystem for scheme 'nosuchfs' on the classpath; add its"
+        + " connector with spark-submit --packages or --jars (s3a needs hadoop-aws, gs the GCS connector, abfs hadoop-azure)", run.err().strip());
+  }
+
+  @Test
+  void aModelMissingAtAUriGivesEvalsWording() throws IOException {
+    Path missing = dir.resolve("missing.onnx");
+    SparkRuns.Run eval = SparkRuns.eval(args(missing, dir.resolve("eval-missing-uri")));
+    String uri = SparkRuns.fileUri(missing);
+    SparkRuns.Run spark = failsOnAUri(uri, SparkRuns.TOKENIZER.toString(), data.toString());
+    assertEquals("onnx-skip: " + uri + ": no such file", spark.err().strip());
+    assertEquals(eval.err().replace(missing.toString(), uri), spark.err());
+  }
+
+  @Test
+  void dataMissingAtAUriIsNamedBeforeAnythingIsCopied() throws IOException {
+    String uri = SparkRuns.fileUri(dir.resolve("no-such-data.jsonl"));
+    SparkRuns.Run run = failsOnAUri(SparkRuns.fileUri(classifier), SparkRuns.fileUri(SparkRuns.TOKENIZER), uri);
+    assertEquals("onnx-skip: " + uri + ": no such file", run.err().strip());
+  }
+
+  @Test
+  void aFolderAtAUriIsNotAFile() throws IOException {
+    String uri = SparkRuns.fileUri(dir);
+    SparkRuns.Run run = failsOnAUri(classifier.toString(), uri, data.toString());
+    assertEquals("onnx-skip: " + uri + ": is a directory, not a file", run.err().strip());
+  }
+
+  @Test
+  void externalDataMissingBesideAModelAtAUriIsNamed() throws IOException {
+    Path complete = SparkRuns.withExternalData(classifier, Files.createDirectories(dir.resolve("complete")).resolve("classifier.onnx"),
+        "classifier.onnx.data");
+    Path alone = Files.copy(complete, Files.createDirectories(dir.resolve("alone")).resolve("classifier.onnx"));
+    SparkRuns.Run run = failsOnAUri(SparkRuns.fileUri(alone), SparkRuns.TOKENIZER.toString(), data.toString());
+    assertEquals("onnx-skip: " + SparkRuns.fileUri(alone) + ": external data file " + SparkRuns.fileUri(alone.resolveSibling("classifier.onnx.data"))
+        + " is missing", run.err().strip());
+  }
+
+  /** Spark's file distribution gives executors file names only: a location in a sub-folder could not be found there. */
+  @Test
+  void externalDataInASubFolderOfAModelAtAUriIsRefused() throws IOException {
+    Path model = SparkRuns.withExternalData(classifier, Files.createDirectories(dir.resolve("nested")).resolve("classifier.onnx"),
+        "weights/classifier.bin");
+    String uri = SparkRuns.fileUri(model);
+    SparkRuns.Run run = failsOnAUri(uri, SparkRuns.TOKENIZER.toString(), data.toString());
+    assertEquals("onnx-skip: " + uri + ": external data location 'weights/classifier.bin' is in a sub-folder; executors get a model's"
+        + " files through Spark's file distribution, which keeps file names only: keep the external data beside the model", run.err().strip());
+  }
+
+  @Test
+  void anOutputFolderGivenAsAUriIsAUsageError() {
+    SparkRuns.Run run = SparkRuns.spark(args(classifier.toString(), SparkRuns.TOKENIZER.toString(), data.toString(), "hdfs://store/out",
+        "--master", "local[1]"));
+    assertEquals(2, run.exitCode(), run.err());
+    assertEquals("onnx-skip: --out must be a local folder, got hdfs://store/out; copy the results to Hadoop storage afterwards"
+        + " (try 'onnx-skip eval --help')", run.err().strip());
   }
 }

@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -84,16 +82,6 @@ class SparkEvalTest {
     assertSameOutputs(singleFewSpans, out);
   }
 
-  /** From the driver's last progress line: the examples done ({@code group} 1) or in the job (2). */
-  private static int examplesDone(String err, int group) {
-    Matcher line = Pattern.compile("partitions, (\\d+) of (\\d+) examples").matcher(err);
-    int value = -1;
-    while (line.find()) {
-      value = Integer.parseInt(line.group(group));
-    }
-    return value;
-  }
-
   @Test
   void aJobSubmittedAgainAfterTheDriverDiedResumesFromTheJournal() throws IOException {
     Path out = dir.resolve("resumed");
@@ -103,13 +91,13 @@ class SparkEvalTest {
     assertTrue(crashed.err().contains("stopped after 2 partitions on purpose"), crashed.err());
     assertTrue(Files.exists(out.resolve("journal.jsonl")));
     assertTrue(!Files.exists(out.resolve("results.json")));
-    int journaled = examplesDone(crashed.err(), 1);
+    int journaled = SparkRuns.examplesDone(crashed.err(), 1);
     assertTrue(journaled > 0, crashed.err());
     // The job submitted again evaluates only what the journal lacks.
     SparkRuns.Run again = SparkRuns.spark(args(out, "--master", "local[2]", "--partitions", "4", "--threads", "1", "--spans", FEW_SPANS,
         "--resume"));
     assertEquals(0, again.exitCode(), again.err());
-    assertEquals(64 - journaled, examplesDone(again.err(), 2), again.err());
+    assertEquals(64 - journaled, SparkRuns.examplesDone(again.err(), 2), again.err());
     assertSameOutputs(singleFewSpans, out);
   }
 }
