@@ -17,6 +17,7 @@ import dev.onnxskip.rewrite.SkipSpans;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -102,6 +103,14 @@ public final class EvalCommand implements Callable<Integer> {
     this.engines = engines;
   }
 
+  /** Where another entry point fetched the inputs from: see {@link EvalConfig.Inputs#shownAs()}. */
+  private Map<String, String> inputsShownAs = Map.of();
+
+  /** Names the inputs in the reports as {@code shownAs} says: local copies as the URIs they came from. */
+  public void showInputsAs(Map<String, String> shownAs) {
+    this.inputsShownAs = Map.copyOf(shownAs);
+  }
+
   @Override
   public Integer call() {
     SkipSpans.checkText(spans);
@@ -111,7 +120,7 @@ public final class EvalCommand implements Callable<Integer> {
     }
     new OutputPolicy(model, force).checkRunFolder(out, resume, "eval writes a folder");
     EvalConfig cfg = new EvalConfig(
-        new EvalConfig.Inputs(model, tokenizer.tokenizer, data, dataOptions.columns()),
+        new EvalConfig.Inputs(model, tokenizer.tokenizer, data, dataOptions.columns(), inputsShownAs),
         new EvalConfig.ModelReading(labels, labelsOverride ? LabelSet.ModelLabels.OVERRIDE : LabelSet.ModelLabels.KEEP,
             Optional.ofNullable(logitsOutput), layoutOptions.boundaries),
         spans,

@@ -24,8 +24,33 @@ public record EvalConfig(Inputs inputs, ModelReading reading, String spans, Batc
     this(inputs, reading, spans, batching, execution, Findings.Settings.DEFAULT);
   }
 
-  /** The files a run reads, and which data columns hold what. */
-  public record Inputs(Path model, Path tokenizer, Path data, DataColumns columns) {}
+  /**
+   * The files a run reads, and which data columns hold what.
+   *
+   * @param shownAs where the files were fetched from, for reports: local folder prefixes (ending in
+   *     the separator) and the prefixes to show instead, such as the folder of a URI a copy was made
+   *     from. Empty where the files are read where they were given.
+   */
+  public record Inputs(Path model, Path tokenizer, Path data, DataColumns columns, Map<String, String> shownAs) {
+
+    public Inputs {
+      shownAs = Map.copyOf(shownAs);
+    }
+
+    /** Files read where they were given. */
+    public Inputs(Path model, Path tokenizer, Path data, DataColumns columns) {
+      this(model, tokenizer, data, columns, Map.of());
+    }
+
+    /** {@code text} (a path, or a message naming paths) with every fetched file named as it was given. */
+    public String shown(String text) {
+      String out = text;
+      for (Map.Entry<String, String> e : shownAs.entrySet()) {
+        out = out.replace(e.getKey(), e.getValue());
+      }
+      return out;
+    }
+  }
 
   /**
    * How to read the model where it cannot say for itself.
@@ -69,9 +94,9 @@ public record EvalConfig(Inputs inputs, ModelReading reading, String spans, Batc
   /** The settings that shape results, as written in results.json; timing and engine stay out. */
   public Map<String, Object> describe() {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("model", inputs.model().toString());
-    m.put("tokenizer", inputs.tokenizer().toString());
-    m.put("dataset", inputs.data().toString());
+    m.put("model", inputs.shown(inputs.model().toString()));
+    m.put("tokenizer", inputs.shown(inputs.tokenizer().toString()));
+    m.put("dataset", inputs.shown(inputs.data().toString()));
     DataColumns columns = inputs.columns();
     m.put("text_column", columns.text());
     if (columns.hasPair()) {

@@ -346,7 +346,7 @@ public final class EvalRun {
     }
     Map<String, Object> provenance = new LinkedHashMap<>(digests.entries());
     provenance.put("examples", in.data().size());
-    provenance.put("labels_from", in.labels().origin());
+    provenance.put("labels_from", cfg.inputs().shown(in.labels().origin()));
     provenance.put("layout_strategy", in.layout().strategy());
     provenance.put("onnx_skip_version", ToolVersion.get());
     provenance.put("onnxruntime_version", OrtRuntime.ortVersion());

@@ -4,6 +4,7 @@ import dev.onnxskip.data.Batch;
 import dev.onnxskip.rewrite.SkipSpan;
 import java.nio.FloatBuffer;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * Label-free measures of what a block or a span does to the residual stream, per example, from the
@@ -36,9 +37,11 @@ public final class LayerStates {
     long[] mask = batch.mask();
     List<SkipSpan> spans = SkipSpan.all(layers);
     float[][] out = new float[batch.batchSize()][width(layers)];
-    float[][] token = new float[layers + 1][hidden];
-    double[] norm = new double[layers + 1];
-    for (int r = 0; r < batch.batchSize(); r++) {
+    // Rows are independent and this runs between ONNX Runtime's runs, while its threads wait: the
+    // rows go side by side on the machine's cores. Absolute reads leave the shared buffers as they are.
+    IntStream.range(0, batch.batchSize()).parallel().forEach(r -> {
+      float[][] token = new float[layers + 1][hidden];
+      double[] norm = new double[layers + 1];
       double[][] pooled = new double[layers + 1][hidden];
       double[] angularSum = new double[spans.size()];
       double[] angularFirst = new double[spans.size()];
@@ -82,7 +85,7 @@ public final class LayerStates {
       for (int k = 0; k < layers; k++) {
         out[r][at++] = real == 0 ? Float.NaN : (float) (influenceSum[k] / real);
       }
-    }
+    });
     return out;
   }
 
@@ -98,25 +101,25 @@ public final class LayerStates {
     int seq = batch.seqLen();
     long[] mask = batch.mask();
     float[][] out = new float[copies * n][hidden];
-    float[] token = new float[hidden];
-    for (int c = 0; c < copies; c++) {
-      for (int r = 0; r < n; r++) {
-        double[] sum = new double[hidden];
-        int real = 0;
-        for (int t = 0; t < seq; t++) {
-          if (mask[r * seq + t] != 0) {
-            real++;
-            state.get(((c * n + r) * seq + t) * hidden, token);
-            for (int h = 0; h < hidden; h++) {
-              sum[h] += token[h];
-            }
+    IntStream.range(0, copies * n).parallel().forEach(row -> {
+      int c = row / n;
+      int r = row % n;
+      float[] token = new float[hidden];
+      double[] sum = new double[hidden];
+      int real = 0;
+      for (int t = 0; t < seq; t++) {
+        if (mask[r * seq + t] != 0) {
+          real++;
+          state.get(((c * n + r) * seq + t) * hidden, token);
+          for (int h = 0; h < hidden; h++) {
+            sum[h] += token[h];
           }
         }
-        for (int h = 0; h < hidden; h++) {
-          out[c * n + r][h] = real == 0 ? Float.NaN : (float) (sum[h] / real);
-        }
       }
-    }
+      for (int h = 0; h < hidden; h++) {
+        out[row][h] = real == 0 ? Float.NaN : (float) (sum[h] / real);
+      }
+    });
     return out;
   }
 

@@ -17,14 +17,9 @@ public final class LinearCka {
     int n = x.length;
     double[][] k = new double[n][n];
     IntStream.range(0, n).parallel().forEach(i -> {
+      float[] a = x[i];
       for (int j = 0; j <= i; j++) {
-        double dot = 0;
-        float[] a = x[i];
-        float[] b = x[j];
-        for (int h = 0; h < a.length; h++) {
-          dot += (double) a[h] * b[h];
-        }
-        k[i][j] = dot;
+        k[i][j] = dot(a, x[j]);
       }
     });
     for (int i = 0; i < n; i++) {
@@ -33,6 +28,28 @@ public final class LinearCka {
       }
     }
     return k;
+  }
+
+  /**
+   * The dot product in double, over four running sums: one sum chains every addition to the last,
+   * four let the processor overlap them, and the Gram matrices are most of the layer metrics' time.
+   */
+  private static double dot(float[] a, float[] b) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int h = 0;
+    for (; h + 3 < a.length; h += 4) {
+      s0 += (double) a[h] * b[h];
+      s1 += (double) a[h + 1] * b[h + 1];
+      s2 += (double) a[h + 2] * b[h + 2];
+      s3 += (double) a[h + 3] * b[h + 3];
+    }
+    for (; h < a.length; h++) {
+      s0 += (double) a[h] * b[h];
+    }
+    return (s0 + s1) + (s2 + s3);
   }
 
   /**

@@ -81,7 +81,8 @@ final class ExecutorTask {
     if (!Files.isRegularFile(shipped)) {
       return cfg;
     }
-    return new EvalConfig(new EvalConfig.Inputs(shipped, cfg.inputs().tokenizer(), cfg.inputs().data(), cfg.inputs().columns()),
+    return new EvalConfig(new EvalConfig.Inputs(shipped, cfg.inputs().tokenizer(), cfg.inputs().data(), cfg.inputs().columns(),
+        cfg.inputs().shownAs()),
         cfg.reading(), cfg.spans(), cfg.batching(), cfg.execution(), cfg.statistics());
   }
 

@@ -62,7 +62,9 @@ public final class SparkEval {
         CommandLine.ParseResult evalParsed = parsed.subcommand();
         try (StagedInputs staged = stage(eval, evalParsed, err)) {
           staged.local().forEach((option, copy) -> evalParsed.matchedOption(option).setValue(copy));
-          ((EvalCommand) eval.getCommand()).runEnginesWith(engines.apply(new SparkEngines(spark, staged.forExecutors(), err)));
+          EvalCommand command = (EvalCommand) eval.getCommand();
+          command.showInputsAs(staged.shownAs());
+          command.runEnginesWith(engines.apply(new SparkEngines(spark, staged.forExecutors(), err)));
           return evalAsUsual.execute(parsed);
         }
       });

@@ -52,16 +52,18 @@ final class StagedInputs implements AutoCloseable {
   private static final Pattern URI_TEXT = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://.*");
 
   /** Nothing given as a URI: nothing copied, nothing shipped. */
-  static final StagedInputs NONE = new StagedInputs(Optional.empty(), Map.of(), List.of());
+  static final StagedInputs NONE = new StagedInputs(Optional.empty(), Map.of(), Map.of(), List.of());
 
   private final Optional<Path> folder;
   private final Map<String, Path> local;
+  private final Map<String, String> shownAs;
   private final List<String> forExecutors;
   private final Optional<Thread> removeAtExit;
 
-  private StagedInputs(Optional<Path> folder, Map<String, Path> local, List<String> forExecutors) {
+  private StagedInputs(Optional<Path> folder, Map<String, Path> local, Map<String, String> shownAs, List<String> forExecutors) {
     this.folder = folder;
     this.local = Map.copyOf(local);
+    this.shownAs = Map.copyOf(shownAs);
     this.forExecutors = List.copyOf(forExecutors);
     // A driver that is killed runs no finally block, but does run shutdown hooks.
     this.removeAtExit = folder.map(f -> new Thread(() -> delete(f), "onnx-skip staged inputs"));
@@ -75,6 +77,15 @@ final class StagedInputs implements AutoCloseable {
   /** The local copy of each input option given as a URI, by option name. */
   Map<String, Path> local() {
     return local;
+  }
+
+  /**
+   * Each copy's folder (with a trailing separator) and the folder of the URI it was copied from: what
+   * the reports show instead, so that results.json names the inputs as given, not copies that are
+   * gone when the run ends (the model, and a config.json copied beside it, both).
+   */
+  Map<String, String> shownAs() {
+    return shownAs;
   }
 
   /** What the executors are to fetch through {@code SparkContext.addFile}: the model and its external data, as URIs. */
@@ -110,6 +121,7 @@ final class StagedInputs implements AutoCloseable {
     }
     try {
       Map<String, Path> local = new LinkedHashMap<>();
+      Map<String, String> shownAs = new LinkedHashMap<>();
       List<String> forExecutors = new ArrayList<>();
       for (Map.Entry<String, Source> input : sources.entrySet()) {
         // A folder for each option: the inputs' file names need not differ.
@@ -117,6 +129,7 @@ final class StagedInputs implements AutoCloseable {
         Source source = input.getValue();
         Path copy = source.copyInto(into, log);
         local.put(input.getKey(), copy);
+        shownAs.put(copy.getParent().toString() + java.io.File.separator, source.shown().substring(0, source.shown().lastIndexOf('/') + 1));
         if (input.getKey().equals("--model")) {
           forExecutors.add(source.uri());
           for (String location : externalDataLocations(copy)) {
@@ -133,7 +146,7 @@ final class StagedInputs implements AutoCloseable {
           source.beside("config.json").ifPresent(config -> config.copyInto(into, log));
         }
       }
-      return new StagedInputs(Optional.of(folder), local, forExecutors);
+      return new StagedInputs(Optional.of(folder), local, shownAs, forExecutors);
     } catch (RuntimeException e) {
       delete(folder);
       throw e;

@@ -91,15 +91,15 @@ class SparkUriInputsTest {
     assertSameOutputs(single, out);
     assertEquals(List.of(), stagingFolders(scratch), "the copies go when the run ends");
 
-    // What results.json says of the inputs today: the driver's copies, which eval read.
-    JsonNode config = new ObjectMapper().readTree(out.resolve("results.json").toFile()).get("config");
-    for (String[] named : new String[][] {{"model", "model/classifier.onnx"}, {"tokenizer", "tokenizer/tokenizer.json"},
-        {"dataset", "data/dev32.jsonl"}}) {
-      Path copy = Path.of(config.get(named[0]).asText());
-      assertTrue(copy.startsWith(scratch) && copy.getParent().getParent().getFileName().toString().startsWith(StagedInputs.FOLDER_PREFIX)
-          && copy.endsWith(named[1]), config.toString());
-      assertFalse(Files.exists(copy), copy + " is gone");
-    }
+    // results.json names the inputs as given, not the copies that eval read and that are gone now.
+    JsonNode results = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+    JsonNode config = results.get("config");
+    assertEquals(SparkRuns.fileUri(classifier), config.get("model").asText(), config.toString());
+    assertEquals(SparkRuns.fileUri(SparkRuns.TOKENIZER), config.get("tokenizer").asText(), config.toString());
+    assertEquals(SparkRuns.fileUri(data), config.get("dataset").asText(), config.toString());
+    String labelsFrom = results.get("provenance").get("labels_from").asText();
+    assertFalse(labelsFrom.contains(scratch.toString()), labelsFrom);
+    assertTrue(labelsFrom.contains(SparkRuns.fileUri(classifier)), labelsFrom);
   }
 
   /**
