@@ -54,7 +54,7 @@ public final class ProbeCommand implements Callable<Integer> {
   String c;
 
   @Option(names = "--dev", paramLabel = "FILE",
-      description = "Labelled data to report the held-out accuracy on (default: 20% of --train, held out by a fixed seed).")
+      description = "Labelled data to report the held-out accuracy on (default: 20%% of --train, held out by a fixed seed).")
   Path dev;
 
   @Mixin RuntimeOptions runtime;
