@@ -107,7 +107,7 @@ public record LayerMetrics(List<String> groups, List<SpanFigures> spans, List<La
       members.add(IntStream.range(0, gold.length).filter(i -> label == labels.size() || gold[i] == label).toArray());
     }
     float[][] base = pooled.get(Variant.BASELINE);
-    double[][] baseGram = LinearCka.gram(base);
+    List<LinearCka.Centred> baseCentred = members.stream().map(rows -> LinearCka.centred(base, rows)).toList();
     List<SkipSpan> spans = variants.stream().filter(v -> v instanceof SkipSpan).map(v -> (SkipSpan) v).toList();
     List<LayerFigures> layerFigures = new ArrayList<>();
     for (int k = 0; k < layers; k++) {
@@ -120,7 +120,6 @@ public record LayerMetrics(List<String> groups, List<SpanFigures> spans, List<La
     List<SpanFigures> spanFigures = spans.parallelStream().map(span -> {
       int at = LayerStates.spanOffset(span, layers);
       float[][] own = pooled.get(span);
-      double[][] gram = LinearCka.gram(own);
       List<SpanValues> byGroup = new ArrayList<>();
       for (int g = 0; g < groups.size(); g++) {
         int[] rows = members.get(g);
@@ -129,7 +128,7 @@ public record LayerMetrics(List<String> groups, List<SpanFigures> spans, List<La
         values[Metric.ANGULAR_DISTANCE_FIRST_TOKEN.ordinal()] = mean(perExample, rows, at + 1);
         values[Metric.ANGULAR_DISTANCE_POOLED.ordinal()] = mean(perExample, rows, at + 2);
         values[Metric.POOLED_COSINE.ordinal()] = meanCosine(base, own, rows);
-        values[Metric.LINEAR_CKA.ordinal()] = LinearCka.of(baseGram, gram, rows);
+        values[Metric.LINEAR_CKA.ordinal()] = LinearCka.of(baseCentred.get(g), LinearCka.centred(own, rows));
         double influence = 0;
         for (int k = span.start(); k <= span.end(); k++) {
           influence += layerFigures.get(k).blockInfluence()[g];

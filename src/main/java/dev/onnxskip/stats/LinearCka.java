@@ -1,100 +1,108 @@
 package dev.onnxskip.stats;
 
-import java.util.stream.IntStream;
-
 /**
  * Linear centred kernel alignment (Kornblith et al. 2019) between two representations of the same
  * examples: 1 when one is a rotation and uniform scaling of the other, near 0 when they share no
- * linear structure. Computed from the examples' Gram matrices, so that one Gram matrix per
- * representation serves every subset of the examples (each label's): for a subset,
- * CKA = ⟨K̃, L̃⟩ / (‖K̃‖ ‖L̃‖) with K̃ the Gram matrix double-centred over the subset.
+ * linear structure.
+ *
+ * <p>Computed in its feature-space form, CKA = ‖ỸᵀX̃‖²_F / (‖X̃ᵀX̃‖_F ‖ỸᵀỸ‖_F) with X̃ and Ỹ the
+ * examples' features centred on their mean, which equals the Gram-matrix form ⟨K̃, L̃⟩ / (‖K̃‖ ‖L̃‖)
+ * but holds d × d sums instead of an n × n matrix: memory stays at the size of the features
+ * themselves however many examples a run has (a Gram matrix of 25,000 examples would be 5 GB).
  */
 public final class LinearCka {
   private LinearCka() {}
 
-  /** The Gram matrix x·xᵀ of the rows of {@code x}. */
-  public static double[][] gram(float[][] x) {
-    int n = x.length;
-    double[][] k = new double[n][n];
-    IntStream.range(0, n).parallel().forEach(i -> {
-      float[] a = x[i];
-      for (int j = 0; j <= i; j++) {
-        k[i][j] = dot(a, x[j]);
-      }
-    });
-    for (int i = 0; i < n; i++) {
-      for (int j = i + 1; j < n; j++) {
-        k[i][j] = k[j][i];
+  /**
+   * A representation of a subset of the examples, centred on the subset's mean, with ‖X̃ᵀX̃‖_F: the
+   * part of CKA that depends on one side only, computed once for all its comparisons.
+   */
+  public static final class Centred {
+    private final double[][] rows;
+    private final double selfNorm;
+
+    private Centred(double[][] rows, double selfNorm) {
+      this.rows = rows;
+      this.selfNorm = selfNorm;
+    }
+
+    int size() {
+      return rows.length;
+    }
+  }
+
+  /** The examples {@code rows} of {@code x}, centred, with their own norm. */
+  public static Centred centred(float[][] x, int[] rows) {
+    int m = rows.length;
+    int d = m == 0 ? 0 : x[rows[0]].length;
+    double[] mean = new double[d];
+    for (int r : rows) {
+      for (int h = 0; h < d; h++) {
+        mean[h] += x[r][h];
       }
     }
-    return k;
+    for (int h = 0; h < d; h++) {
+      mean[h] /= Math.max(1, m);
+    }
+    double[][] c = new double[m][d];
+    for (int i = 0; i < m; i++) {
+      float[] row = x[rows[i]];
+      for (int h = 0; h < d; h++) {
+        c[i][h] = row[h] - mean[h];
+      }
+    }
+    // X̃ᵀX̃ is symmetric: its upper triangle, the off-diagonal counted twice.
+    double[][] self = cross(c, c, true);
+    double sum = 0;
+    for (int i = 0; i < d; i++) {
+      sum += self[i][i] * self[i][i];
+      for (int j = i + 1; j < d; j++) {
+        sum += 2 * self[i][j] * self[i][j];
+      }
+    }
+    return new Centred(c, Math.sqrt(sum));
   }
 
   /**
-   * The dot product in double, over four running sums: one sum chains every addition to the last,
-   * four let the processor overlap them, and the Gram matrices are most of the layer metrics' time.
+   * CKA between two representations of the same examples, in the same order; NaN with fewer than two
+   * examples, or where either representation is the same for all of them.
    */
-  private static double dot(float[] a, float[] b) {
-    double s0 = 0;
-    double s1 = 0;
-    double s2 = 0;
-    double s3 = 0;
-    int h = 0;
-    for (; h + 3 < a.length; h += 4) {
-      s0 += (double) a[h] * b[h];
-      s1 += (double) a[h + 1] * b[h + 1];
-      s2 += (double) a[h + 2] * b[h + 2];
-      s3 += (double) a[h + 3] * b[h + 3];
+  public static double of(Centred a, Centred b) {
+    if (a.size() != b.size()) {
+      throw new IllegalArgumentException("CKA compares the same examples: " + a.size() + " and " + b.size() + " rows");
     }
-    for (; h < a.length; h++) {
-      s0 += (double) a[h] * b[h];
-    }
-    return (s0 + s1) + (s2 + s3);
-  }
-
-  /**
-   * CKA between the representations whose Gram matrices are {@code k} and {@code l}, over the
-   * examples {@code rows}; NaN with fewer than two examples, or where either representation is the
-   * same for all of them.
-   */
-  public static double of(double[][] k, double[][] l, int[] rows) {
-    if (rows.length < 2) {
+    if (a.size() < 2 || a.selfNorm == 0 || b.selfNorm == 0) {
       return Double.NaN;
     }
-    double[][] kc = centred(k, rows);
-    double[][] lc = centred(l, rows);
-    double kl = 0;
-    double kk = 0;
-    double ll = 0;
-    for (int i = 0; i < rows.length; i++) {
-      for (int j = 0; j < rows.length; j++) {
-        kl += kc[i][j] * lc[i][j];
-        kk += kc[i][j] * kc[i][j];
-        ll += lc[i][j] * lc[i][j];
+    double[][] ab = cross(a.rows, b.rows, false);
+    double sum = 0;
+    for (double[] row : ab) {
+      for (double v : row) {
+        sum += v * v;
       }
     }
-    return kk == 0 || ll == 0 ? Double.NaN : kl / Math.sqrt(kk * ll);
+    return sum / (a.selfNorm * b.selfNorm);
   }
 
-  /** H K H over the subset: the Gram matrix of the rows with their mean taken out. */
-  private static double[][] centred(double[][] k, int[] rows) {
-    int m = rows.length;
-    double[] rowMean = new double[m];
-    double grand = 0;
-    for (int i = 0; i < m; i++) {
-      for (int j = 0; j < m; j++) {
-        rowMean[i] += k[rows[i]][rows[j]];
+  /**
+   * AᵀB over the rows, as one row of A times B's row added into the product's rows, so that the inner
+   * loop runs along contiguous memory; only j ≥ i where {@code upper}.
+   */
+  private static double[][] cross(double[][] a, double[][] b, boolean upper) {
+    int da = a.length == 0 ? 0 : a[0].length;
+    int db = b.length == 0 ? 0 : b[0].length;
+    double[][] out = new double[da][db];
+    for (int r = 0; r < a.length; r++) {
+      double[] ar = a[r];
+      double[] br = b[r];
+      for (int i = 0; i < da; i++) {
+        double v = ar[i];
+        double[] o = out[i];
+        for (int j = upper ? i : 0; j < db; j++) {
+          o[j] += v * br[j];
+        }
       }
-      grand += rowMean[i];
-      rowMean[i] /= m;
     }
-    grand /= (double) m * m;
-    double[][] c = new double[m][m];
-    for (int i = 0; i < m; i++) {
-      for (int j = 0; j < m; j++) {
-        c[i][j] = k[rows[i]][rows[j]] - rowMean[i] - rowMean[j] + grand;
-      }
-    }
-    return c;
+    return out;
   }
 }
