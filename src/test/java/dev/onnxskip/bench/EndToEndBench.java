@@ -285,16 +285,19 @@ public final class EndToEndBench {
     }
   }
 
+  /** The data's tokens, as eval makes them. */
+  private static EncodedDataset encode(Path dataFile) {
+    try (TextEncoder encoder = TextEncoder.open(TOKENIZER, MAX_LENGTH)) {
+      return encoder.encode(LabelledData.read(dataFile, DataColumns.DEFAULT));
+    }
+  }
+
   /** Times cold and warm passes of each lever; prints a JSON array of {name, cold, warm}. */
   private static void leversChild(Path modelFile, Path dataFile) throws Exception {
     OnnxModel model = ModelIO.load(modelFile);
     EncoderLayout layout = LayoutDetector.detect(model);
     ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
-    LabelledData data = LabelledData.read(dataFile, DataColumns.DEFAULT);
-    EncodedDataset encoded;
-    try (TextEncoder encoder = TextEncoder.open(TOKENIZER, MAX_LENGTH)) {
-      encoded = encoder.encode(data);
-    }
+    EncodedDataset encoded = encode(dataFile);
     BatchPlan dataOrder = BatchPlan.of(encoded, BATCH, BatchPlan.Order.DATASET, BatchPlan.Padding.LONGEST_IN_BATCH);
     BatchPlan sorted = BatchPlan.of(encoded, BATCH);
     Set<String> names = new HashSet<>();
@@ -375,11 +378,7 @@ public final class EndToEndBench {
   private static void bareChild(Path modelFile, Path dataFile, Path batchesOut) throws Exception {
     OnnxModel model = ModelIO.load(modelFile);
     ClassifierSignature signature = ClassifierSignature.of(model, Optional.empty());
-    LabelledData data = LabelledData.read(dataFile, DataColumns.DEFAULT);
-    EncodedDataset encoded;
-    try (TextEncoder encoder = TextEncoder.open(TOKENIZER, MAX_LENGTH)) {
-      encoded = encoder.encode(data);
-    }
+    EncodedDataset encoded = encode(dataFile);
     BatchPlan plan = BatchPlan.of(encoded, BATCH, BatchPlan.Order.DATASET, BatchPlan.Padding.LONGEST_IN_BATCH);
     Set<String> names = new HashSet<>();
     signature.inputs().forEach(i -> names.add(i.name()));
