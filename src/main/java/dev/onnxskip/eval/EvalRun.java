@@ -195,7 +195,8 @@ public final class EvalRun {
     int resumed = evaluate(cfg, in, engineModel, digests, runtime, outDir, resume, force, all, logits, extras, listener, engines, phases);
     long engineNanos = System.nanoTime() - started;
     if (resumed < all.size()) {
-      double inRuns = phases.seconds(Phase.SESSIONS) + phases.seconds(Phase.BASELINE_RUNS) + phases.seconds(Phase.SPAN_RUNS);
+      double inRuns = phases.seconds(Phase.SESSIONS) + phases.seconds(Phase.BASELINE_RUNS) + phases.seconds(Phase.SPAN_RUNS)
+          + phases.seconds(Phase.JOURNAL);
       phases.add(Phase.ENGINE_OTHER, engineNanos - (long) (inRuns * 1e9));
     }
     long scoring = System.nanoTime();
@@ -288,7 +289,9 @@ public final class EvalRun {
 
             @Override
             public void flush() {
+              long appending = System.nanoTime();
               journal.append(pending);
+              phases.since(Phase.JOURNAL, appending);
               pending.clear();
               int now = (int) all.stream().filter(v -> complete(logits.get(v))).count();
               if (now != finished[0]) {

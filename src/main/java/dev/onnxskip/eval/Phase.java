@@ -25,7 +25,9 @@ public enum Phase {
   BASELINE_RUNS("baseline runs"),
   /** Session runs that give skip variants: the shared engine's stacked suffixes, or the naive engine's variant models. */
   SPAN_RUNS("span runs"),
-  /** The engine's time outside session runs: token tensors, copies of states, layer states, the journal. */
+  /** Appending finished work to the journal, forced to disk batch by batch. */
+  JOURNAL("journal"),
+  /** The engine's time outside session runs and the journal: token tensors, copies of states, layer states. */
   ENGINE_OTHER("engine other"),
   /** Accuracy, intervals, tests, recalibration, the head refit and the layer metrics. */
   SCORING("scoring"),

@@ -117,20 +117,22 @@ class EvalCommandTest {
     List<String> names = new ArrayList<>();
     phases.fieldNames().forEachRemaining(names::add);
     // No start-up phase in a test: the JVM did not start for this command.
-    assertEquals(List.of("model", "tokenize", "digests", "sessions", "baseline_runs", "span_runs", "engine_other", "scoring", "reports"), names);
+    assertEquals(List.of("model", "tokenize", "digests", "sessions", "baseline_runs", "span_runs", "journal", "engine_other", "scoring",
+        "reports"), names);
     phases.forEach(seconds -> assertTrue(seconds.asDouble() >= 0, phases.toString()));
     double engineParts = phases.get("sessions").asDouble() + phases.get("baseline_runs").asDouble() + phases.get("span_runs").asDouble()
-        + phases.get("engine_other").asDouble();
+        + phases.get("journal").asDouble() + phases.get("engine_other").asDouble();
     assertEquals(timing.get("seconds").asDouble(), engineParts, 1e-6, "the engine's phases add up to its time: " + timing);
     assertTrue(phases.get("baseline_runs").asDouble() > 0 && phases.get("span_runs").asDouble() > 0, phases.toString());
     String line = run.out().lines().filter(l -> l.startsWith("Time: ")).findFirst().orElseThrow(() -> new AssertionError(run.out()));
     assertTrue(line.matches("Time: model [0-9.]+ s · tokenize [0-9.]+ s · digests [0-9.]+ s · sessions [0-9.]+ s · baseline runs [0-9.]+ s"
-        + " · span runs [0-9.]+ s · engine other [0-9.]+ s · scoring [0-9.]+ s · reports [0-9.]+ s\\."), line);
+        + " · span runs [0-9.]+ s · journal [0-9.]+ s · engine other [0-9.]+ s · scoring [0-9.]+ s · reports [0-9.]+ s\\."), line);
 
     CliRun resumed = CliRun.of(args(out, "--engine", engine, "--resume"));
     assertEquals(0, resumed.exit(), resumed.err());
     JsonNode again = new ObjectMapper().readTree(out.resolve("timing.json").toFile()).get("phases_seconds");
-    assertFalse(again.has("sessions") || again.has("baseline_runs") || again.has("span_runs") || again.has("engine_other"),
+    assertFalse(again.has("sessions") || again.has("baseline_runs") || again.has("span_runs") || again.has("journal")
+        || again.has("engine_other"),
         "nothing ran: " + again);
   }
 
